@@ -1,0 +1,121 @@
+"""The `rkg` command: a thin layer over the library; errors are rendered here, once."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from resource_kg.catalog import Catalog
+from resource_kg.errors import RkgError
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+
+ROOT_ARG = click.argument(
+    "root", required=False, default=".", type=click.Path(file_okay=False, path_type=Path)
+)
+
+
+def load(root: Path, *, quiet: bool = False) -> Catalog:
+    """Build the catalog and print its content warnings (never fatal) to stderr."""
+    catalog = Catalog.load(root)
+    if not quiet:
+        for diag in catalog.diagnostics:
+            err.print(f"warning: {diag}", markup=False)
+    return catalog
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+@click.version_option(package_name="resource-kg")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """resource-kg: turn a catalog of health-center resources into a knowledge graph.
+
+    ROOT is a catalog folder holding data/ (default: the current folder). Its own ontology/,
+    shapes/ and queries/ are used when present, the packaged ones otherwise.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+@cli.command()
+@ROOT_ARG
+@click.option(
+    "--out",
+    "out_dir",
+    default=None,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder (default: ROOT/dist).",
+)
+def build(root: Path, out_dir: Path | None) -> None:
+    """Build dist/catalog.trig (named graphs) and dist/catalog.ttl (their union).
+
+    Unknown labels, missing titles and similar content problems are printed as warnings
+    with file:line and field; the build goes on and keeps every label.
+    """
+    catalog = load(root)
+    target = out_dir if out_dir is not None else root / "dist"
+    written = catalog.write(target)
+    counts = catalog.triples_per_graph()
+    err.print(
+        f"built {len(catalog.records)} resources, {sum(counts.values())} triples, "
+        f"{len(catalog.diagnostics)} warning(s) → " + ", ".join(str(p) for p in written),
+        markup=False,
+    )
+
+
+@cli.command()
+@ROOT_ARG
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+def info(root: Path, fmt: str) -> None:
+    """Resources, organizations, concepts per scheme and triples per graph."""
+    catalog = load(root, quiet=True)
+    data = catalog.info()
+    if fmt == "json":
+        click.echo(json.dumps(data, indent=2, sort_keys=True))
+        return
+    table = Table(title=f"{catalog.settings.title}", show_header=True)
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    table.add_row("resources", str(data["resources"]))
+    table.add_row("organizations", str(data["organizations"]))
+    for scheme, n in data["concepts"].items():
+        table.add_row(f"concepts: {scheme}", str(n))
+    for graph, n in data["triples"].items():
+        table.add_row(f"triples: {graph} graph", str(n))
+    table.add_row("build warnings", str(data["warnings"]))
+    out.print(table)
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Entry point: user errors become one message and exit status 2 (tracebacks with --debug)."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        rc = cli.main(args=args, prog_name="rkg", standalone_mode=False)
+    except RkgError as exc:
+        if "--debug" in args:
+            raise
+        err.print(f"error: {exc}", markup=False)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        err.print("aborted")
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    if isinstance(rc, int) and rc != 0:
+        sys.exit(rc)
+    return rc
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""Where a catalog's parts live and which settings it uses.
+
+A catalog folder needs only `data/`; `ontology/`, `shapes/` and `queries/` fall back to the
+copies shipped inside the package, so `rkg build path/to/catalog` works anywhere.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from resource_kg.errors import ConfigError
+
+ONTOLOGY_NS = "https://w3id.org/resource-kg/ontology#"
+CONCEPT_BASE = "https://w3id.org/resource-kg/concept/"
+DEFAULT_BASE = "https://w3id.org/resource-kg/"
+
+
+def _defaults_dir() -> Path:
+    """The shipped ontology/shapes/queries: inside a wheel, or the source tree when editable."""
+    packaged = Path(__file__).resolve().parent / "_defaults"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The `[tool.resource_kg]` table: base IRI and the dataset's description."""
+
+    base: str = DEFAULT_BASE
+    title: str = "Health Center Resource Catalog"
+    description: str = "Resources for health centers and their partners, as a knowledge graph."
+    publisher: str = "resource-kg"
+    license: str = "https://creativecommons.org/licenses/by/4.0/"
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Resolved folders of one catalog."""
+
+    root: Path
+    data: Path
+    ontology: Path
+    shapes: Path
+    queries: Path
+
+    @property
+    def resources(self) -> Path:
+        return self.data / "resources"
+
+    @property
+    def organizations(self) -> Path:
+        return self.data / "organizations.yaml"
+
+
+def resolve_paths(root: Path) -> Paths:
+    """Use the catalog's own ontology/shapes/queries where it has them, else the shipped ones."""
+    root = Path(root)
+    if not root.is_dir():
+        raise ConfigError(f"catalog folder does not exist: {root}")
+    data = root / "data"
+    if not data.is_dir():
+        raise ConfigError(
+            "no data/ folder here: a catalog folder holds data/resources/*.yaml "
+            "(run rkg from the catalog folder or pass it as ROOT)",
+            file=root,
+        )
+    defaults = _defaults_dir()
+
+    def pick(name: str) -> Path:
+        own = root / name
+        return own if own.is_dir() else defaults / name
+
+    return Paths(root, data, pick("ontology"), pick("shapes"), pick("queries"))
+
+
+def load_settings(root: Path) -> Settings:
+    """Read `[tool.resource_kg]` from ROOT/pyproject.toml; defaults when absent."""
+    pyproject = Path(root) / "pyproject.toml"
+    if not pyproject.is_file():
+        return Settings()
+    try:
+        doc = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read settings: {exc}", file=pyproject) from exc
+    table = doc.get("tool", {}).get("resource_kg", {})
+    known = set(Settings.__dataclass_fields__)
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise ConfigError(
+            f"unknown setting(s) {', '.join(unknown)} in [tool.resource_kg]; "
+            f"known: {', '.join(sorted(known))}",
+            file=pyproject,
+        )
+    settings = Settings(**{k: str(v) for k, v in table.items()})
+    if not settings.base.endswith(("/", "#")):
+        raise ConfigError("base must end with '/' or '#'", file=pyproject, field="base")
+    return settings

@@ -1,0 +1,412 @@
+"""Read resource records from YAML, CSV and JSON Lines, remembering file and line of each field.
+
+Structural problems (the file cannot be read as records) raise `StructureError` naming file,
+line and field. Content problems (a missing title, an unknown label) are not this module's
+business: they are reported later, so a curator sees them all in one run.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from resource_kg.errors import StructureError
+
+#: Record fields in their documented order (data/README.md explains each).
+FIELDS: tuple[str, ...] = (
+    "id",
+    "url",
+    "title",
+    "subtitle",
+    "year",
+    "types",
+    "primary_audience",
+    "secondary_audience",
+    "languages",
+    "developed_by",
+    "in_collaboration_with",
+    "summary",
+    "topics",
+    "subtopics",
+    "keywords",
+    "populations",
+    "date_added",
+    "last_reviewed",
+    "status",
+    "replaced_by",
+)
+LIST_FIELDS: frozenset[str] = frozenset(
+    {
+        "types",
+        "primary_audience",
+        "secondary_audience",
+        "languages",
+        "developed_by",
+        "in_collaboration_with",
+        "topics",
+        "subtopics",
+        "keywords",
+        "populations",
+    }
+)
+SCALAR_FIELDS: frozenset[str] = frozenset(FIELDS) - LIST_FIELDS
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+LIST_SEPARATOR = ";"
+RECORD_SUFFIXES = (".yaml", ".yml", ".csv", ".jsonl")
+
+Value = str | int | list[str]
+
+
+@dataclass
+class Record:
+    """One resource as the curator wrote it: values as written, plus where each field is."""
+
+    id: str
+    values: dict[str, Value]
+    file: str
+    line: int
+    field_lines: dict[str, int] = field(default_factory=dict)
+
+    def get_list(self, name: str) -> list[str]:
+        value = self.values.get(name)
+        return list(value) if isinstance(value, list) else []
+
+    def get_text(self, name: str) -> str | None:
+        value = self.values.get(name)
+        if value is None or isinstance(value, list):
+            return None
+        return str(value)
+
+    def line_of(self, name: str) -> int:
+        """The line of a field's key, or the record's first line when the field is absent."""
+        return self.field_lines.get(name, self.line)
+
+
+def _suggest(name: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=3, cutoff=0.6)
+    return f" (did you mean {', '.join(close)}?)" if close else ""
+
+
+def _decode(path: Path, data: bytes) -> str:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise StructureError(
+            f"file is not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+            "save it as UTF-8",
+            file=path,
+            line=line,
+        ) from exc
+    return text.removeprefix("\ufeff")
+
+
+def _check_id(raw: object, path: Path, line: int) -> str:
+    if raw is None or str(raw).strip() == "":
+        raise StructureError("record has no id", file=path, line=line, field="id")
+    rid = str(raw).strip()
+    if not ID_PATTERN.match(rid):
+        raise StructureError(
+            f"id {rid!r} may hold only letters, digits, '.', '_' and '-' (it becomes part of an IRI)",
+            file=path,
+            line=line,
+            field="id",
+        )
+    return rid
+
+
+def _check_field_name(name: str, path: Path, line: int, rid: str | None) -> None:
+    if name not in FIELDS:
+        raise StructureError(
+            f"unknown field {name!r}{_suggest(name, FIELDS)}",
+            file=path,
+            line=line,
+            field=name,
+            record_id=rid,
+        )
+
+
+# ---------------------------------------------------------------- YAML
+
+
+def _scalar(node: yaml.ScalarNode) -> str | int | None:
+    if node.tag == "tag:yaml.org,2002:null":
+        return None
+    if node.tag == "tag:yaml.org,2002:int":
+        try:
+            return int(node.value)
+        except ValueError:
+            return str(node.value)
+    return str(node.value)
+
+
+def _yaml_record(node: yaml.Node, path: Path) -> Record:
+    line0 = node.start_mark.line + 1
+    if not isinstance(node, yaml.MappingNode):
+        raise StructureError(
+            "a record file must hold one mapping of field: value", file=path, line=line0
+        )
+    values: dict[str, Value] = {}
+    lines: dict[str, int] = {}
+    id_line = line0
+    raw_id: object = None
+    for key_node, value_node in node.value:
+        line = key_node.start_mark.line + 1
+        if key_node.value == "id" and isinstance(value_node, yaml.ScalarNode):
+            raw_id, id_line = _scalar(value_node), line
+    rid = _check_id(raw_id, path, id_line)
+    for key_node, value_node in node.value:
+        line = key_node.start_mark.line + 1
+        name = str(key_node.value)
+        _check_field_name(name, path, line, rid)
+        if name in lines:
+            raise StructureError(
+                f"field {name!r} appears twice (also on line {lines[name]})",
+                file=path,
+                line=line,
+                field=name,
+                record_id=rid,
+            )
+        lines[name] = line
+        if name in LIST_FIELDS:
+            if isinstance(value_node, yaml.ScalarNode) and _scalar(value_node) is None:
+                continue
+            if not isinstance(value_node, yaml.SequenceNode):
+                kind = "a mapping" if isinstance(value_node, yaml.MappingNode) else "a single value"
+                raise StructureError(
+                    f"must be a list (one '- label' per line), found {kind}",
+                    file=path,
+                    line=line,
+                    field=name,
+                    record_id=rid,
+                )
+            items: list[str] = []
+            for item in value_node.value:
+                if not isinstance(item, yaml.ScalarNode):
+                    raise StructureError(
+                        "list items must be plain labels, found a nested list or mapping",
+                        file=path,
+                        line=item.start_mark.line + 1,
+                        field=name,
+                        record_id=rid,
+                    )
+                value = _scalar(item)
+                if value is not None and str(value).strip():
+                    items.append(str(value).strip())
+            values[name] = items
+        else:
+            if not isinstance(value_node, yaml.ScalarNode):
+                kind = "a list" if isinstance(value_node, yaml.SequenceNode) else "a mapping"
+                raise StructureError(
+                    f"must be a single value, found {kind}",
+                    file=path,
+                    line=line,
+                    field=name,
+                    record_id=rid,
+                )
+            scalar = _scalar(value_node)
+            if scalar is None or (isinstance(scalar, str) and not scalar.strip()):
+                continue
+            values[name] = scalar.strip() if isinstance(scalar, str) else scalar
+    values["id"] = rid
+    return Record(rid, values, str(path), line0, lines)
+
+
+def read_yaml(path: Path, text: str) -> list[Record]:
+    """One record per YAML file (a file may also hold a list of records)."""
+    loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        node = yaml.compose(text, Loader=loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        raise StructureError(
+            f"malformed YAML: {exc.problem or exc.context}", file=path, line=line
+        ) from exc
+    except yaml.YAMLError as exc:
+        raise StructureError(f"malformed YAML: {exc}", file=path) from exc
+    if node is None:
+        raise StructureError("file is empty: it holds no record", file=path, line=1)
+    if isinstance(node, yaml.SequenceNode):
+        return [_yaml_record(item, path) for item in node.value]
+    return [_yaml_record(node, path)]
+
+
+# ---------------------------------------------------------------- CSV
+
+
+def _cell_values(name: str, cell: str) -> Value | None:
+    cell = cell.strip()
+    if name in LIST_FIELDS:
+        return [part.strip() for part in cell.split(LIST_SEPARATOR) if part.strip()]
+    if cell == "":
+        return None
+    if name == "year" and re.fullmatch(r"-?\d+", cell):
+        return int(cell)
+    return cell
+
+
+def read_csv(path: Path, text: str, column_map: dict[str, str] | None = None) -> list[Record]:
+    """A header row of field names (or columns mapped to them); list cells separated by ';'."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise StructureError("file is empty: no header row", file=path, line=1) from None
+    except csv.Error as exc:
+        raise StructureError(f"malformed CSV: {exc}", file=path, line=1) from exc
+    mapping = column_map or {}
+    names = [mapping.get(col.strip(), col.strip()) for col in header]
+    for col, name in zip(header, names, strict=True):
+        if name not in FIELDS:
+            raise StructureError(
+                f"unknown column {col!r}{_suggest(name, FIELDS)}; map it with --map "
+                f"'{col}=<field>'",
+                file=path,
+                line=1,
+                field=col,
+            )
+    if "id" not in names:
+        raise StructureError("the header has no 'id' column", file=path, line=1, field="id")
+    records: list[Record] = []
+    previous_end = reader.line_num
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise StructureError(f"malformed CSV: {exc}", file=path, line=previous_end + 1) from exc
+        line = previous_end + 1
+        previous_end = reader.line_num
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        if len(row) != len(names):
+            raise StructureError(
+                f"row has {len(row)} cells, the header has {len(names)} columns",
+                file=path,
+                line=line,
+            )
+        rid = _check_id(row[names.index("id")], path, line)
+        values: dict[str, Value] = {}
+        for name, cell in zip(names, row, strict=True):
+            value = _cell_values(name, cell)
+            if value is not None and value != []:
+                values[name] = value
+        values["id"] = rid
+        records.append(Record(rid, values, str(path), line, {n: line for n in names}))
+    if not records:
+        raise StructureError("file holds a header but no record", file=path, line=1)
+    return records
+
+
+# ---------------------------------------------------------------- JSON Lines
+
+
+def read_jsonl(path: Path, text: str) -> list[Record]:
+    """One JSON object per line, with the record's field names."""
+    records: list[Record] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            obj = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise StructureError(
+                f"malformed JSON at column {exc.colno}: {exc.msg}", file=path, line=number
+            ) from exc
+        if not isinstance(obj, dict):
+            raise StructureError("each line must hold one JSON object", file=path, line=number)
+        rid = _check_id(obj.get("id"), path, number)
+        values: dict[str, Value] = {}
+        for name, value in obj.items():
+            _check_field_name(name, path, number, rid)
+            if value is None:
+                continue
+            if name in LIST_FIELDS:
+                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                    raise StructureError(
+                        "must be a list of labels",
+                        file=path,
+                        line=number,
+                        field=name,
+                        record_id=rid,
+                    )
+                items = [v.strip() for v in value if v.strip()]
+                if items:
+                    values[name] = items
+            elif isinstance(value, list | dict):
+                raise StructureError(
+                    "must be a single value", file=path, line=number, field=name, record_id=rid
+                )
+            elif isinstance(value, bool):
+                values[name] = str(value).lower()
+            elif isinstance(value, int):
+                values[name] = value
+            elif str(value).strip():
+                values[name] = str(value).strip()
+        values["id"] = rid
+        records.append(Record(rid, values, str(path), number, {n: number for n in obj}))
+    if not records:
+        raise StructureError("file is empty: it holds no record", file=path, line=1)
+    return records
+
+
+# ---------------------------------------------------------------- folders
+
+
+def read_file(path: Path, column_map: dict[str, str] | None = None) -> list[Record]:
+    """Read one record file by its extension."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise StructureError(f"cannot read file: {exc.strerror}", file=path) from exc
+    if not data.strip():
+        raise StructureError("file is empty: it holds no record", file=path, line=1)
+    text = _decode(path, data)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return read_csv(path, text, column_map)
+    if suffix == ".jsonl":
+        return read_jsonl(path, text)
+    return read_yaml(path, text)
+
+
+def record_files(folder: Path) -> list[Path]:
+    """Record files of a folder, sorted so that every run reads them in the same order."""
+    if not folder.is_dir():
+        return []
+    return sorted(
+        p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in RECORD_SUFFIXES
+    )
+
+
+def read_records(folder: Path, display_root: Path | None = None) -> list[Record]:
+    """Every record of a folder; the same id twice is a structural error naming both places."""
+    seen: dict[str, Record] = {}
+    records: list[Record] = []
+    for path in record_files(folder):
+        shown = path.relative_to(display_root) if display_root else path
+        for record in read_file(path):
+            record.file = str(shown)
+            first = seen.get(record.id)
+            if first is not None:
+                raise StructureError(
+                    f"id {record.id} is used twice: here and in {first.file}:{first.line}",
+                    file=shown,
+                    line=record.line_of("id"),
+                    field="id",
+                    record_id=record.id,
+                )
+            seen[record.id] = record
+            records.append(record)
+    return records
