@@ -117,5 +117,7 @@ def main(argv: list[str] | None = None) -> Any:
     return rc
 
 
+
+
 if __name__ == "__main__":
     main()
