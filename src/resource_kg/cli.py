@@ -117,7 +117,8 @@ def main(argv: list[str] | None = None) -> Any:
     return rc
 
 
-
+# Commands of the later stages register themselves on `cli` when imported.
+from resource_kg.commands import importing, publish, query, validate  # noqa: E402, F401
 
 if __name__ == "__main__":
     main()
