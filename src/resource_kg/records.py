@@ -396,7 +396,12 @@ def read_records(folder: Path, display_root: Path | None = None) -> list[Record]
     records: list[Record] = []
     for path in record_files(folder):
         shown = path.relative_to(display_root) if display_root else path
-        for record in read_file(path):
+        try:
+            file_records = read_file(path)
+        except StructureError as exc:
+            exc.file = str(shown)  # report paths as the curator sees them in the catalog
+            raise
+        for record in file_records:
             record.file = str(shown)
             first = seen.get(record.id)
             if first is not None:
