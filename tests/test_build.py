@@ -56,7 +56,9 @@ def test_outputs_parse_in_rdflib_and_pyoxigraph_without_blank_nodes(built: Path)
     for s, p, o in union:
         assert not isinstance(s, rdflib.BNode) and not isinstance(o, rdflib.BNode), (s, p, o)
     graphs = {q.graph_name.value for q in ox_quads if isinstance(q.graph_name, ox.NamedNode)}
-    assert graphs == {f"{BASE}graph/{g}" for g in ("ontology", "vocabularies", "catalog", "derived")}
+    assert graphs == {
+        f"{BASE}graph/{g}" for g in ("ontology", "vocabularies", "catalog", "derived")
+    }
 
 
 def _graph_of(trig: Path, graph: str, keep: str) -> rdflib.Graph:
@@ -81,7 +83,9 @@ def test_seed_resource_catalog_graph_matches_hand_written_expectation(built: Pat
 def test_seed_resource_derived_graph_links_all_three_330_populations(built: Path) -> None:
     got = _graph_of(built / "catalog.trig", f"{BASE}graph/derived", SEED)
     expected = rdflib.Graph().parse(FIXTURES / "expected-4184-derived.ttl", format="turtle")
-    assert isomorphic(got, expected), f"missing {set(expected) - set(got)}\nextra {set(got) - set(expected)}"
+    assert isomorphic(got, expected), (
+        f"missing {set(expected) - set(got)}\nextra {set(got) - set(expected)}"
+    )
 
 
 def test_seed_counts_through_the_library_api() -> None:

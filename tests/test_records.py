@@ -70,9 +70,7 @@ def test_record_without_id(tmp_path: Path) -> None:
 
 
 def test_same_id_in_two_files_names_both(tmp_path: Path) -> None:
-    exc = structure_error(
-        tmp_path, {"a.yaml": GOOD.format(id="7"), "b.yaml": GOOD.format(id="7")}
-    )
+    exc = structure_error(tmp_path, {"a.yaml": GOOD.format(id="7"), "b.yaml": GOOD.format(id="7")})
     message = str(exc)
     assert exc.field == "id"
     assert "data/resources/b.yaml:1" in message and "data/resources/a.yaml:1" in message
@@ -185,10 +183,22 @@ def test_csv_and_jsonl_records_build_like_yaml(tmp_path: Path) -> None:
         (lambda t: t.replace("year: 2021", "year: 1850"), 4, "year", "outside"),
         (lambda t: t.replace("year: 2021", "year: 20x1"), 4, "year", "not a year"),
         (lambda t: t.replace("[Health Equity]", "[Helth Equity]"), 10, "topics", "Health Equity"),
-        (lambda t: t.replace("[Migrant Clinicians Network]", "[Unknown Org]"), 9, "developed_by", "organizations.yaml"),
+        (
+            lambda t: t.replace("[Migrant Clinicians Network]", "[Unknown Org]"),
+            9,
+            "developed_by",
+            "organizations.yaml",
+        ),
         (lambda t: t.replace("https://example.org/details/?id=30", "not a url"), 2, "url", "http"),
     ],
-    ids=["missing-title", "year-out-of-range", "year-not-a-year", "unknown-label", "unknown-org", "bad-url"],
+    ids=[
+        "missing-title",
+        "year-out-of-range",
+        "year-not-a-year",
+        "unknown-label",
+        "unknown-org",
+        "bad-url",
+    ],
 )
 def test_content_problem_warns_and_build_goes_on(
     tmp_path: Path, change: object, line: int, field: str, needle: str
@@ -200,7 +210,10 @@ def test_content_problem_warns_and_build_goes_on(
     assert len(catalog.diagnostics) == 1, catalog.diagnostics
     diag = catalog.diagnostics[0]
     assert (diag.file, diag.line, diag.record_id, diag.field) == (
-        "data/resources/30.yaml", line, "30", field,
+        "data/resources/30.yaml",
+        line,
+        "30",
+        field,
     )
     assert needle in diag.message
     assert len(catalog.quads) > 0
@@ -215,8 +228,14 @@ def test_unknown_label_is_kept_in_the_graph(tmp_path: Path) -> None:
 
 
 def test_duplicate_url_warns_on_the_second_record(tmp_path: Path) -> None:
-    second = GOOD.format(id="41").replace("?id=41", "?id=40/").replace("https://example", "http://www.example")
-    catalog = Catalog.load(catalog_dir(tmp_path, {"40.yaml": GOOD.format(id="40"), "41.yaml": second}))
+    second = (
+        GOOD.format(id="41")
+        .replace("?id=41", "?id=40/")
+        .replace("https://example", "http://www.example")
+    )
+    catalog = Catalog.load(
+        catalog_dir(tmp_path, {"40.yaml": GOOD.format(id="40"), "41.yaml": second})
+    )
     [diag] = catalog.diagnostics
     assert (diag.record_id, diag.field, diag.line) == ("41", "url", 2)
     assert "record 40" in diag.message
@@ -227,7 +246,12 @@ def test_cli_build_prints_warnings_with_location_and_succeeds(tmp_path: Path) ->
     root = catalog_dir(tmp_path, {"50.yaml": text})
     result = subprocess.run(
         [sys.executable, "-m", "resource_kg.cli", "build", str(root)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0
-    assert "warning: data/resources/50.yaml:10: record 50: field 'topics': unknown label 'Helth Equity'" in result.stderr
+    assert (
+        "warning: data/resources/50.yaml:10: record 50: field 'topics': unknown label 'Helth Equity'"
+        in result.stderr
+    )

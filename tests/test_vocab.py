@@ -47,7 +47,12 @@ def own_terms(g: rdflib.Graph) -> list[rdflib.URIRef]:
 
 def test_ontology_header(ontology: rdflib.Graph) -> None:
     [onto] = list(ontology.subjects(RDF.type, OWL.Ontology))
-    for p in (OWL.versionInfo, rdflib.DCTERMS.title, rdflib.DCTERMS.description, rdflib.DCTERMS.license):
+    for p in (
+        OWL.versionInfo,
+        rdflib.DCTERMS.title,
+        rdflib.DCTERMS.description,
+        rdflib.DCTERMS.license,
+    ):
         assert ontology.value(onto, p) is not None, p
 
 
@@ -99,12 +104,20 @@ def test_seed_and_sample_labels_all_resolve(lexicon: Lexicon) -> None:
     import json
 
     sample = ROOT.parent / "shared" / "reference" / "clearinghouse-sample.jsonl"
-    if not sample.is_file():  # a user's clone has no ../shared; the bundled records hold the same facts
+    if (
+        not sample.is_file()
+    ):  # a user's clone has no ../shared; the bundled records hold the same facts
         pytest.skip("reference sample not present beside this clone")
     fields = {
-        "resource_type": "type", "primary_audience": "audience", "secondary_audience": "audience",
-        "languages": "language", "topics": "topic", "subtopics": "subtopic", "keywords": "keyword",
-        "developed_by": "organization", "collaborators": "organization",
+        "resource_type": "type",
+        "primary_audience": "audience",
+        "secondary_audience": "audience",
+        "languages": "language",
+        "topics": "topic",
+        "subtopics": "subtopic",
+        "keywords": "keyword",
+        "developed_by": "organization",
+        "collaborators": "organization",
     }
     for line in sample.read_text(encoding="utf-8").splitlines():
         page = json.loads(line)
@@ -124,7 +137,11 @@ def test_seed_and_sample_labels_all_resolve(lexicon: Lexicon) -> None:
         ("population", "330(h)", "peh"),
         ("population", "farmworkers", "msaw"),
         ("population", "PHPC", "rph"),
-        ("subtopic", "community health and housing partnerships", "community-health-and-housing-partnerships"),
+        (
+            "subtopic",
+            "community health and housing partnerships",
+            "community-health-and-housing-partnerships",
+        ),
         ("language", "es", "es"),
         ("language", "Español", "es"),
     ],
