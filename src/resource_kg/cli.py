@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -22,9 +23,9 @@ ROOT_ARG = click.argument(
 )
 
 
-def load(root: Path, *, quiet: bool = False) -> Catalog:
+def load(root: Path, *, quiet: bool = False, today: dt.date | None = None) -> Catalog:
     """Build the catalog and print its content warnings (never fatal) to stderr."""
-    catalog = Catalog.load(root)
+    catalog = Catalog.load(root, today=today)
     if not quiet:
         for diag in catalog.diagnostics:
             err.print(f"warning: {diag}", markup=False)
@@ -54,13 +55,37 @@ def cli(ctx: click.Context, debug: bool) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Output folder (default: ROOT/dist).",
 )
-def build(root: Path, out_dir: Path | None) -> None:
+@click.option(
+    "--validate",
+    "run_validate",
+    is_flag=True,
+    help="Also validate (as `rkg validate`); print the report and exit 1 on a Violation.",
+)
+@click.option(
+    "--date",
+    "date_text",
+    metavar="YYYY-MM-DD",
+    default=None,
+    help="Build and validate as of this day (default: today).",
+)
+@click.pass_context
+def build(
+    ctx: click.Context,
+    root: Path,
+    out_dir: Path | None,
+    run_validate: bool,
+    date_text: str | None,
+) -> None:
     """Build dist/catalog.trig (named graphs) and dist/catalog.ttl (their union).
 
     Unknown labels, missing titles and similar content problems are printed as warnings
-    with file:line and field; the build goes on and keeps every label.
+    with file:line and field; the build goes on and keeps every label. With --validate the
+    same validation as `rkg validate` runs on the built graph (exit 1 on a Violation).
     """
-    catalog = load(root)
+    from resource_kg.commands.validate import parse_date, run_validation
+
+    day = parse_date(date_text)
+    catalog = load(root, today=day, quiet=run_validate)
     target = out_dir if out_dir is not None else root / "dist"
     written = catalog.write(target)
     counts = catalog.triples_per_graph()
@@ -69,6 +94,10 @@ def build(root: Path, out_dir: Path | None) -> None:
         f"{len(catalog.diagnostics)} warning(s) → " + ", ".join(str(p) for p in written),
         markup=False,
     )
+    if run_validate:
+        report = run_validation(catalog, day)
+        click.echo(report.render("text"), nl=False)
+        ctx.exit(0 if report.conforms("violation") else 1)
 
 
 @cli.command()

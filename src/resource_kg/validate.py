@@ -1,0 +1,945 @@
+"""Validation curators can act on: SHACL results mapped back to record, field, file and line.
+
+pySHACL is the reference engine (`engine="pyshacl"`: one run over the whole graph). The default
+engine gives the same findings faster and in linear time:
+
+* core constraints on resources run in pySHACL on batches of records; each batch graph holds
+  its records' triples plus the shared vocabularies and organizations;
+* shapes that target anything other than resources (concepts, ontology terms) run once, on the
+  ontology, vocabularies and organizations;
+* every SHACL-SPARQL constraint runs once as a whole-graph query on pyoxigraph, with `$this`
+  free, keeping the rows whose `$this` is a focus node of the shape. Each such SELECT must bind
+  and project `$this` itself (the shapes' comments say so).
+
+The validation date enters the data graph of the run as facts on one node (rkgsh:validationDate,
+rkgsh:latestYear, rkgsh:reviewCutoff), so results depend on the date given, never on the clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+import rdflib
+import rdflib.collection
+from rdflib.term import Node
+
+from resource_kg.catalog import Catalog
+from resource_kg.errors import ValidationError
+from resource_kg.files import write_atomic
+from resource_kg.graph import FIELD_SPECS, PREFIXES, RDF, UNRESOLVED, XSD, resource_iri
+from resource_kg.records import FIELDS, Record
+from resource_kg.vocab import subject_lines
+
+SH = "http://www.w3.org/ns/shacl#"
+SHAPES_NS = "https://w3id.org/resource-kg/shapes#"
+RESOURCE_CLASS = "https://w3id.org/resource-kg/ontology#Resource"
+SEVERITIES: tuple[str, ...] = ("Violation", "Warning", "Info")
+FAIL_ON: dict[str, tuple[str, ...]] = {
+    "violation": ("Violation",),
+    "warning": ("Violation", "Warning"),
+    "info": ("Violation", "Warning", "Info"),
+}
+FORMATS: tuple[str, ...] = ("text", "csv", "json", "markdown", "ttl")
+KEYS: tuple[str, ...] = (
+    "id",
+    "title",
+    "file",
+    "line",
+    "field",
+    "value",
+    "severity",
+    "message",
+    "shape",
+)
+DEFAULT_BATCH = 1000
+CACHE_VERSION = "1"
+
+Progress = Callable[[int, int], None]
+
+
+# ---------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem, in a curator's terms: which record, which field, where, and what to do."""
+
+    id: str
+    title: str
+    file: str
+    line: int
+    field: str
+    value: str
+    severity: str
+    message: str
+    shape: str
+    #: The RDF behind the finding (focus node, path, value as N-Triples); for the Turtle report.
+    focus: str = dc_field(default="", compare=False, repr=False)
+    path: str = dc_field(default="", compare=False, repr=False)
+    term: str = dc_field(default="", compare=False, repr=False)
+
+    def as_dict(self) -> dict[str, str | int]:
+        """Exactly the documented keys, in their documented order."""
+        return {key: getattr(self, key) for key in KEYS}
+
+    def sort_key(self) -> tuple[str, int, str, str, str, str, str, str]:
+        return (
+            self.file,
+            self.line,
+            self.field,
+            self.shape,
+            self.value,
+            self.id,
+            self.severity,
+            self.message,
+        )
+
+
+@dataclass(frozen=True)
+class RawResult:
+    """A SHACL result before mapping, identical whichever engine produced it."""
+
+    focus: str
+    path: str
+    value: str  # N-Triples form of the value node, '' when the result has none
+    severity: str
+    shape: str
+    message: str
+
+    def to_json(self) -> list[str]:
+        return [self.focus, self.path, self.value, self.severity, self.shape, self.message]
+
+
+@dataclass
+class Report:
+    """Findings of one validation run plus what was checked; renders the same bytes every run."""
+
+    findings: list[Finding]
+    date: dt.date
+    records_checked: int
+    focus_nodes: dict[str, int]
+    base: str = "https://w3id.org/resource-kg/"
+
+    def counts(self) -> dict[str, int]:
+        """Results per severity (every severity present, zero when none)."""
+        counter = Counter(f.severity for f in self.findings)
+        return {sev: counter.get(sev, 0) for sev in SEVERITIES}
+
+    def per_field(self) -> dict[str, int]:
+        counter = Counter(f.field or "(record)" for f in self.findings)
+        return dict(sorted(counter.items()))
+
+    def conforms(self, fail_on: str = "violation") -> bool:
+        """True when no finding reaches the `fail_on` level (violation, warning or info)."""
+        if fail_on not in FAIL_ON:
+            raise ValidationError(f"--fail-on must be one of {', '.join(FAIL_ON)}, not {fail_on!r}")
+        return not any(f.severity in FAIL_ON[fail_on] for f in self.findings)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "validation_date": self.date.isoformat(),
+            "records_checked": self.records_checked,
+            "focus_nodes_per_shape": dict(sorted(self.focus_nodes.items())),
+            "results": len(self.findings),
+            "results_per_severity": self.counts(),
+            "results_per_field": self.per_field(),
+            "conforms": {level: self.conforms(level) for level in FAIL_ON},
+        }
+
+    def render(self, fmt: str = "text") -> str:
+        """The report as text, csv, json, markdown or ttl (a SHACL validation report)."""
+        from resource_kg import report
+
+        renderers: dict[str, Callable[[Report], str]] = {
+            "text": report.text,
+            "csv": report.csv_rows,
+            "json": report.json_doc,
+            "markdown": report.markdown,
+            "ttl": report.turtle,
+        }
+        if fmt not in renderers:
+            raise ValidationError(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}")
+        return renderers[fmt](self)
+
+
+# ---------------------------------------------------------------- terms
+
+
+def to_rdflib(term: Any) -> Node:
+    """A pyoxigraph term as the rdflib term pySHACL expects (no text parsing on the way)."""
+    if isinstance(term, ox.NamedNode):
+        return rdflib.URIRef(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return rdflib.Literal(term.value, lang=term.language)
+        dtype = term.datatype.value
+        if dtype == XSD + "string":
+            return rdflib.Literal(term.value)
+        return rdflib.Literal(term.value, datatype=rdflib.URIRef(dtype))
+    if isinstance(term, ox.BlankNode):
+        return rdflib.BNode(term.value)
+    raise ValidationError(f"cannot validate RDF term {term!r}")
+
+
+def to_ox(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    if isinstance(term, rdflib.URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, rdflib.Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype is not None:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    if isinstance(term, rdflib.BNode):
+        return ox.BlankNode(str(term))
+    raise ValidationError(f"cannot read RDF term {term!r}")
+
+
+def _nt(term: Any) -> str:
+    return "" if term is None else str(term)
+
+
+def _term_text(term: Any) -> str:
+    """The text a term shows a person: a literal's lexical form, an IRI as a CURIE."""
+    if isinstance(term, ox.Literal):
+        return term.value
+    if isinstance(term, ox.NamedNode):
+        return curie(term.value)
+    return _nt(term)
+
+
+def curie(iri: str) -> str:
+    for prefix, ns in sorted(PREFIXES.items(), key=lambda kv: -len(kv[1])):
+        if iri.startswith(ns) and iri != ns:
+            return f"{prefix}:{iri[len(ns) :]}"
+    if iri.startswith(SHAPES_NS):
+        return f"rkgsh:{iri[len(SHAPES_NS) :]}"
+    return iri
+
+
+def _parse_term(nt: str) -> ox.NamedNode | ox.BlankNode | ox.Literal | None:
+    if not nt:
+        return None
+    triple = next(iter(ox.parse(f"<urn:s> <urn:p> {nt} .", format=ox.RdfFormat.N_TRIPLES)))
+    obj = triple.object
+    assert isinstance(obj, ox.NamedNode | ox.BlankNode | ox.Literal)
+    return obj
+
+
+# ---------------------------------------------------------------- shapes
+
+
+@dataclass(frozen=True)
+class SparqlCheck:
+    """One SHACL-SPARQL constraint, ready to run once over the whole graph."""
+
+    shape: str
+    query: str
+    path: str
+    severity: str
+    messages: tuple[str, ...]
+    node_shape: bool
+
+
+@dataclass
+class Shapes:
+    """The shapes of a catalog: the full graph for pySHACL, and the parts the fast engine runs."""
+
+    graph: rdflib.Graph
+    core: rdflib.Graph
+    digest: str
+    locations: dict[str, tuple[str, int]]
+    record_shapes: list[str]
+    other_shapes: list[str]
+    targets: dict[str, list[tuple[str, str]]]  # node shape → (target kind, IRI)
+    parents: dict[str, list[str]]  # property shape → node shapes it belongs to
+    sparql: list[SparqlCheck]
+
+
+def _shown(path: Path, root: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path)
+
+
+#: Digests of shape sets that passed meta-SHACL in this process (the check takes ≈ 1 s).
+_META_CHECKED: set[str] = set()
+
+
+def load_shapes(folder: Path, root: Path, *, meta: bool = True) -> Shapes:
+    """Parse shapes/*.ttl; a syntax error names file and line, invalid SHACL is reported as such."""
+    files = sorted(folder.glob("*.ttl"))
+    if not files:
+        raise ValidationError("no shapes found: the folder holds no *.ttl file", file=folder)
+    graph = rdflib.Graph()
+    locations: dict[str, tuple[str, int]] = {}
+    digest = hashlib.sha256()
+    for path in files:
+        shown = _shown(path, root)
+        data = path.read_bytes()
+        digest.update(shown.encode() + b"\0" + data + b"\0")
+        try:
+            triples = list(ox.parse(data, format=ox.RdfFormat.TURTLE))
+        except SyntaxError as exc:
+            line = getattr(exc, "lineno", None)
+            raise ValidationError(
+                f"shapes file does not parse: {exc.msg}", file=shown, line=line
+            ) from exc
+        for t in triples:
+            graph.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))
+        for iri, line in subject_lines(path, data.decode("utf-8")).items():
+            locations.setdefault(iri, (shown, line))
+    if meta and digest.hexdigest() not in _META_CHECKED:
+        _meta_check(graph, locations)
+        _META_CHECKED.add(digest.hexdigest())
+    return _analyse(graph, digest.hexdigest(), locations)
+
+
+def _meta_check(graph: rdflib.Graph, locations: dict[str, tuple[str, int]]) -> None:
+    """pySHACL's meta-SHACL: the shapes themselves must be valid SHACL."""
+    from pyshacl.entrypoints import meta_validate
+
+    conforms, results, _ = meta_validate(graph, inference="none")
+    if conforms:
+        return
+    problems = []
+    sh = rdflib.Namespace(SH)
+    for r in results.subjects(rdflib.RDF.type, sh.ValidationResult):
+        focus = results.value(r, sh.focusNode)
+        path = results.value(r, sh.resultPath)
+        msg = results.value(r, sh.resultMessage)
+        problems.append((str(focus), str(path) if path else "", str(msg) if msg else ""))
+    focus, path, msg = sorted(problems)[0]
+    file, line = locations.get(focus, (None, None))
+    raise ValidationError(
+        f"shape {curie(focus)} is not valid SHACL (pyshacl meta-SHACL, {len(problems)} problem(s)): "
+        f"{curie(path)}: {msg}",
+        file=file,
+        line=line,
+    )
+
+
+def _literal_texts(graph: rdflib.Graph, s: Node, p: rdflib.URIRef) -> tuple[str, ...]:
+    return tuple(sorted(str(o) for o in graph.objects(s, p) if isinstance(o, rdflib.Literal)))
+
+
+def _reachable(graph: rdflib.Graph, roots: Iterable[str]) -> list[str]:
+    """The shapes `roots` use through sh:property, sh:node, sh:not, sh:and/or/xone, ..."""
+    sh = rdflib.Namespace(SH)
+    single = (sh.property, sh.node, sh["not"], sh.qualifiedValueShape)
+    lists = (sh["and"], sh["or"], sh.xone)
+    seen: set[Node] = set()
+    todo: list[Node] = [rdflib.URIRef(r) for r in roots]
+    while todo:
+        node = todo.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        for p in single:
+            todo.extend(graph.objects(node, p))
+        for p in lists:
+            for head in graph.objects(node, p):
+                todo.extend(rdflib.collection.Collection(graph, head))
+    return sorted(str(n) for n in seen if isinstance(n, rdflib.URIRef))
+
+
+def _analyse(graph: rdflib.Graph, digest: str, locations: dict[str, tuple[str, int]]) -> Shapes:
+    sh = rdflib.Namespace(SH)
+    target_kinds = ("targetClass", "targetNode", "targetSubjectsOf", "targetObjectsOf")
+    targets: dict[str, list[tuple[str, str]]] = {}
+    for kind in target_kinds:
+        for s, o in graph.subject_objects(sh[kind]):
+            targets.setdefault(str(s), []).append((kind, str(o)))
+    for kind_list in targets.values():
+        kind_list.sort()
+    parents: dict[str, list[str]] = defaultdict(list)
+    for s, o in graph.subject_objects(sh.property):
+        parents[str(o)].append(str(s))
+    record_roots = [s for s, t in targets.items() if t == [("targetClass", RESOURCE_CLASS)]]
+    other_roots = sorted(set(targets) - set(record_roots))
+    # pySHACL's use_shapes follows only blank-node shapes, so list every IRI shape reachable.
+    record_shapes = _reachable(graph, record_roots)
+    other_shapes = _reachable(graph, other_roots)
+    checks: list[SparqlCheck] = []
+    # The core graph (for batches) leaves out SPARQL constraints, and property shapes left with
+    # no constraint at all: pySHACL would still visit each of them once per record.
+    annotations = {
+        rdflib.RDF.type,
+        sh.path,
+        sh.name,
+        sh.description,
+        sh.message,
+        sh.severity,
+        sh.sparql,
+        sh.deactivated,
+        sh.order,
+        sh.group,
+    }
+    sparql_only = {
+        shape
+        for shape in set(graph.subjects(sh.sparql, None))
+        if set(graph.predicates(shape, None)) <= annotations
+    }
+    core = rdflib.Graph()
+    for triple in graph:
+        if triple[1] == sh.sparql or (triple[1] == sh.property and triple[2] in sparql_only):
+            continue
+        core.add(triple)
+    for shape, constraint in sorted(graph.subject_objects(sh.sparql)):
+        if graph.value(constraint, sh.deactivated) == rdflib.Literal(True):
+            continue
+        select = graph.value(constraint, sh.select)
+        if select is None:
+            raise ValidationError(
+                f"SPARQL constraint of {curie(str(shape))} has no sh:select (only SELECT is supported)",
+                file=locations.get(str(shape), (None, 0))[0],
+            )
+        prefixes: dict[str, str] = {}
+        for decl_owner in graph.objects(constraint, sh.prefixes):
+            for decl in graph.objects(decl_owner, sh.declare):
+                prefixes[str(graph.value(decl, sh.prefix))] = str(graph.value(decl, sh.namespace))
+        head = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in sorted(prefixes.items()))
+        whole = graph.value(constraint, rdflib.URIRef(SHAPES_NS + "wholeGraphSelect"))
+        text = str(whole) if whole is not None else str(select)
+        query = head + re.sub(r"\$this\b", "?this", text)
+        path = graph.value(shape, sh.path)
+        severity = graph.value(shape, sh.severity) or sh.Violation
+        messages = _literal_texts(graph, constraint, sh.message) + _literal_texts(
+            graph, shape, sh.message
+        )
+        checks.append(
+            SparqlCheck(
+                shape=str(shape),
+                query=query,
+                path=str(path) if isinstance(path, rdflib.URIRef) else "",
+                severity=str(severity),
+                messages=messages,
+                node_shape=path is None,
+            )
+        )
+    return Shapes(
+        graph,
+        core,
+        digest,
+        locations,
+        record_shapes,
+        other_shapes,
+        targets,
+        dict(parents),
+        checks,
+    )
+
+
+# ---------------------------------------------------------------- engines
+
+
+def run_facts(base: str, on: dt.date) -> list[ox.Triple]:
+    """The validation date as data: the date, the latest year allowed, the review cutoff."""
+    try:
+        cutoff = on.replace(year=on.year - 1)
+    except ValueError:  # 29 February
+        cutoff = on.replace(year=on.year - 1, day=28)
+    run = ox.NamedNode(f"{base}validation/run")
+    return [
+        ox.Triple(run, ox.NamedNode(SHAPES_NS + "validationDate"), _date(on)),
+        ox.Triple(
+            run,
+            ox.NamedNode(SHAPES_NS + "latestYear"),
+            ox.Literal(str(on.year + 1), datatype=ox.NamedNode(XSD + "integer")),
+        ),
+        ox.Triple(run, ox.NamedNode(SHAPES_NS + "reviewCutoff"), _date(cutoff)),
+    ]
+
+
+def _date(day: dt.date) -> ox.Literal:
+    return ox.Literal(day.isoformat(), datatype=ox.NamedNode(XSD + "date"))
+
+
+def _results(results: rdflib.Graph) -> list[RawResult]:
+    """Read pySHACL's report graph into engine-neutral results."""
+    sh = rdflib.Namespace(SH)
+    out = []
+    # Only top-level results: nested ones (sh:detail of an sh:node result) are not findings.
+    for r in results.objects(None, sh.result):
+        focus = results.value(r, sh.focusNode)
+        path = results.value(r, sh.resultPath)
+        value = results.value(r, sh.value)
+        severity = results.value(r, sh.resultSeverity)
+        shape = results.value(r, sh.sourceShape)
+        messages = sorted(str(m) for m in results.objects(r, sh.resultMessage))
+        out.append(
+            RawResult(
+                focus=_nt(to_ox(focus)) if focus is not None else "",
+                path=str(path) if isinstance(path, rdflib.URIRef) else "",
+                value=_nt(to_ox(value)) if value is not None else "",
+                severity=str(severity),
+                shape=str(shape),
+                message=" ".join(messages),
+            )
+        )
+    return out
+
+
+def _pyshacl(
+    data: rdflib.Graph, shapes: rdflib.Graph, use_shapes: Sequence[str] | None
+) -> list[RawResult]:
+    import pyshacl
+    from pyshacl.errors import ConstraintLoadError, ReportableRuntimeError, ShapeLoadError
+
+    try:
+        _, results, _ = pyshacl.validate(
+            data,
+            shacl_graph=shapes,
+            inference="none",
+            advanced=False,
+            meta_shacl=False,
+            inplace=True,
+            use_shapes=list(use_shapes) if use_shapes else None,
+        )
+    except (ShapeLoadError, ConstraintLoadError) as exc:
+        raise ValidationError(f"a shape is not valid SHACL (pyshacl): {exc}") from exc
+    except ReportableRuntimeError as exc:
+        raise ValidationError(f"pyshacl could not validate: {exc}") from exc
+    assert isinstance(results, rdflib.Graph)
+    return _results(results)
+
+
+def _graph(triples: Iterable[tuple[Node, Node, Node]]) -> rdflib.Graph:
+    g = rdflib.Graph()
+    for t in triples:
+        g.add(t)
+    return g
+
+
+class _Converter:
+    """pyoxigraph → rdflib triples, converting each distinct term once."""
+
+    def __init__(self) -> None:
+        self.cache: dict[Any, Node] = {}
+
+    def term(self, t: Any) -> Node:
+        hit = self.cache.get(t)
+        if hit is None:
+            hit = self.cache[t] = to_rdflib(t)
+        return hit
+
+    def triple(self, q: ox.Quad | ox.Triple) -> tuple[Node, Node, Node]:
+        return (self.term(q.subject), self.term(q.predicate), self.term(q.object))
+
+
+def reference_results(catalog: Catalog, shapes: Shapes, on: dt.date) -> list[RawResult]:
+    """pySHACL on the whole graph (all named graphs + the run facts): the reference engine."""
+    conv = _Converter()
+    seen: set[tuple[Node, Node, Node]] = set()
+    triples = [conv.triple(q) for q in catalog.quads] + [
+        conv.triple(t) for t in run_facts(catalog.settings.base, on)
+    ]
+    for t in triples:
+        seen.add(t)
+    return _pyshacl(_graph(seen), shapes.graph, None)
+
+
+@dataclass
+class _Split:
+    """The catalog's triples split for batching: per record, and the shared graphs."""
+
+    per_record: dict[str, list[ox.Quad]]
+    shared: list[ox.Quad]  # vocabularies + organizations: what record shapes look up
+    reference: list[ox.Quad]  # ontology + vocabularies + organizations: what other shapes see
+
+
+def _split(catalog: Catalog) -> _Split:
+    iri_to_id = {resource_iri(catalog.settings.base, r.id): r.id for r in catalog.records}
+    per_record: dict[str, list[ox.Quad]] = {r.id: [] for r in catalog.records}
+    shared: list[ox.Quad] = []
+    reference: list[ox.Quad] = []
+    g = catalog.graphs
+    for q in catalog.quads:
+        rid = iri_to_id.get(q.subject.value) if isinstance(q.subject, ox.NamedNode) else None
+        if rid is not None:
+            per_record[rid].append(q)
+        elif q.graph_name == g.vocabularies or q.graph_name == g.catalog:
+            shared.append(q)
+            reference.append(q)
+        elif q.graph_name == g.ontology:
+            reference.append(q)
+    return _Split(per_record, shared, reference)
+
+
+def _record_digest(quads: list[ox.Quad]) -> str:
+    lines = sorted({f"{q.subject} {q.predicate} {q.object}" for q in quads})
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+class _Cache:
+    """Per-record core results keyed by a hash of the record's triples, shapes and vocabularies."""
+
+    def __init__(self, path: Path | None, context: str) -> None:
+        self.path = path
+        self.context = context
+        self.entries: dict[str, list[list[str]]] = {}
+        self.used: dict[str, list[list[str]]] = {}
+        if path is not None and path.is_file():
+            try:
+                doc = json.loads(path.read_text(encoding="utf-8"))
+                if doc.get("context") == context:
+                    self.entries = doc.get("records", {})
+            except (OSError, ValueError):
+                self.entries = {}
+
+    def get(self, key: str) -> list[RawResult] | None:
+        hit = self.entries.get(key)
+        if hit is None:
+            return None
+        self.used[key] = hit
+        return [RawResult(*row) for row in hit]
+
+    def put(self, key: str, results: list[RawResult]) -> None:
+        self.used[key] = sorted(r.to_json() for r in results)
+
+    def save(self) -> None:
+        if self.path is None:
+            return
+        doc = {"context": self.context, "records": dict(sorted(self.used.items()))}
+        write_atomic(self.path, json.dumps(doc, sort_keys=True))
+
+
+def fast_results(
+    catalog: Catalog,
+    shapes: Shapes,
+    on: dt.date,
+    *,
+    batch_size: int = DEFAULT_BATCH,
+    cache: Path | None = None,
+    progress: Progress | None = None,
+) -> list[RawResult]:
+    """Batched core shapes + once-only shapes + whole-graph SPARQL; equal to the reference."""
+    conv = _Converter()
+    split = _split(catalog)
+    shared = [conv.triple(q) for q in split.shared]
+    shared_digest = _record_digest(split.shared)
+    store_cache = _Cache(cache, f"{CACHE_VERSION} {shapes.digest} {shared_digest}")
+    results: list[RawResult] = []
+    todo: list[tuple[str, str]] = []
+    for rid, quads in split.per_record.items():
+        key = f"{rid} {_record_digest(quads)}"
+        hit = store_cache.get(key)
+        if hit is None:
+            todo.append((rid, key))
+        else:
+            results += hit
+    total = len(todo)
+    if progress:
+        progress(0, total)
+    if shapes.record_shapes:
+        for start in range(0, total, batch_size):
+            batch = todo[start : start + batch_size]
+            triples = list(shared)
+            for rid, _ in batch:
+                triples += [conv.triple(q) for q in split.per_record[rid]]
+            found = _pyshacl(_graph(triples), shapes.core, shapes.record_shapes)
+            by_focus: dict[str, list[RawResult]] = defaultdict(list)
+            for r in found:
+                by_focus[r.focus].append(r)
+            for rid, key in batch:
+                mine = by_focus.get(_nt(ox.NamedNode(resource_iri(catalog.settings.base, rid))), [])
+                store_cache.put(key, mine)
+                results += mine
+            if progress:
+                progress(min(start + batch_size, total), total)
+    store_cache.save()
+    if shapes.other_shapes:
+        results += _pyshacl(
+            _graph(conv.triple(q) for q in split.reference), shapes.core, shapes.other_shapes
+        )
+    results += sparql_results(catalog, shapes, on)
+    return results
+
+
+def focus_nodes(catalog: Catalog, shapes: Shapes, store: ox.Store) -> dict[str, set[str]]:
+    """Focus nodes (N-Triples) of every node shape with targets, computed on pyoxigraph."""
+    queries = {
+        "targetClass": "SELECT DISTINCT ?x ?t WHERE { ?x a/<http://www.w3.org/2000/01/rdf-schema#subClassOf>* ?t }",
+        "targetSubjectsOf": "SELECT DISTINCT ?x ?t WHERE { ?x ?t ?o }",
+        "targetObjectsOf": "SELECT DISTINCT ?x ?t WHERE { ?s ?t ?x }",
+    }
+    out: dict[str, set[str]] = {}
+    for shape, targets in shapes.targets.items():
+        nodes: set[str] = set()
+        for kind, iri in targets:
+            if kind == "targetNode":
+                nodes.add(_nt(ox.NamedNode(iri)))
+                continue
+            rows = store.query(
+                queries[kind],
+                use_default_graph_as_union=True,
+                substitutions={ox.Variable("t"): ox.NamedNode(iri)},
+            )
+            assert isinstance(rows, ox.QuerySolutions)
+            nodes.update(_nt(row["x"]) for row in rows)
+        out[shape] = nodes
+    return out
+
+
+def sparql_results(catalog: Catalog, shapes: Shapes, on: dt.date) -> list[RawResult]:
+    """Each SHACL-SPARQL constraint as one whole-graph query on pyoxigraph."""
+    if not shapes.sparql:
+        return []
+    store = catalog.store
+    run_graph = ox.NamedNode(f"{catalog.settings.base}graph/validation-run")
+    facts = [
+        ox.Quad(t.subject, t.predicate, t.object, run_graph)
+        for t in run_facts(catalog.settings.base, on)
+    ]
+    store.extend(facts)
+    try:
+        targets = focus_nodes(catalog, shapes, store)
+        out: list[RawResult] = []
+        for check in shapes.sparql:
+            owners = [check.shape] if check.node_shape else shapes.parents.get(check.shape, [])
+            focus: set[str] = set()
+            for owner in owners:
+                focus |= targets.get(owner, set())
+            try:
+                rows = store.query(check.query, use_default_graph_as_union=True)
+            except SyntaxError as exc:
+                raise ValidationError(
+                    f"SPARQL constraint of {curie(check.shape)} does not parse: {exc}"
+                ) from exc
+            assert isinstance(rows, ox.QuerySolutions)
+            names = [v.value for v in rows.variables]
+            if "this" not in names:
+                raise ValidationError(
+                    f"SPARQL constraint of {curie(check.shape)} must project $this"
+                )
+            for row in rows:
+                this = row["this"]
+                if this is None or _nt(this) not in focus:
+                    continue
+                bound = {n: row[n] for n in names if row[n] is not None}
+                value = bound.get("value", this if check.node_shape else None)
+                path = bound.get("path")
+                path_iri = path.value if isinstance(path, ox.NamedNode) else check.path
+                fmt = dict(bound)
+                fmt["this"] = this
+                if path is not None:
+                    fmt["path"] = path
+                if value is not None:
+                    fmt["value"] = value
+                messages = sorted({_format(m, fmt) for m in check.messages})
+                out.append(
+                    RawResult(
+                        focus=_nt(this),
+                        path=path_iri,
+                        value=_nt(value),
+                        severity=check.severity,
+                        shape=check.shape,
+                        message=" ".join(messages),
+                    )
+                )
+        return out
+    finally:
+        for q in facts:
+            store.remove(q)
+
+
+def _literal(text: str) -> Callable[[re.Match[str]], str]:
+    """A re.sub replacement that inserts `text` as is (no backslash processing)."""
+    return lambda _match: text
+
+
+def _format(message: str, bound: dict[str, Any]) -> str:
+    """`{?var}` / `{$var}` in a message become the bound value's text, as pySHACL does."""
+    for name, term in bound.items():
+        text = term.value if isinstance(term, ox.NamedNode | ox.Literal) else str(term)
+        message = re.sub(r"\{[?$]" + re.escape(name) + r"\}", _literal(text), message)
+    return message
+
+
+# ---------------------------------------------------------------- mapping
+
+
+_PREDICATE_FIELD: dict[str, str] = {spec.predicate: name for name, spec in FIELD_SPECS.items()}
+
+
+class _Mapper:
+    """Turns raw results into findings named by record, field, file, line and written value."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.by_iri = {resource_iri(catalog.settings.base, r.id): r for r in catalog.records}
+
+    def findings(self, raw: RawResult) -> list[Finding]:
+        term = _parse_term(raw.value)
+        focus = _parse_term(raw.focus)
+        severity = raw.severity.rsplit("#", 1)[-1]
+        shape = curie(raw.shape)
+        record = self.by_iri.get(focus.value) if isinstance(focus, ox.NamedNode) else None
+        if record is None:
+            return [self._other(raw, focus, term, severity, shape)]
+        title = record.get_text("title") or ""
+        fields = self._fields(record, raw.path, term)
+        out = []
+        for name in fields:
+            message = raw.message
+            if raw.path == UNRESOLVED and isinstance(term, ox.Literal):
+                message = self._suggest(message, name, term.value)
+            out.append(
+                Finding(
+                    id=record.id,
+                    title=title,
+                    file=record.file,
+                    line=record.line_of(name) if name else record.line,
+                    field=name,
+                    value=self._written(record, name, term),
+                    severity=severity,
+                    message=message,
+                    shape=shape,
+                    focus=raw.focus,
+                    path=raw.path,
+                    term=raw.value,
+                )
+            )
+        return out
+
+    def _fields(self, record: Record, path: str, term: Any) -> list[str]:
+        if path == UNRESOLVED and isinstance(term, ox.Literal):
+            names = [
+                name
+                for name in FIELDS
+                if term.value in record.get_list(name) and self._unresolved(name, term.value)
+            ]
+            return names or ["(unknown field)"]
+        if path == RDF + "type":
+            return ["(record)"]
+        return [_PREDICATE_FIELD.get(path, curie(path) if path else "")]
+
+    def _unresolved(self, name: str, label: str) -> bool:
+        scheme = FIELD_SPECS[name].scheme
+        return scheme is None or self.catalog.lexicon.resolve(scheme, label).iri is None
+
+    def _suggest(self, message: str, name: str, label: str) -> str:
+        scheme = FIELD_SPECS[name].scheme if name in FIELD_SPECS else None
+        if scheme is None:
+            return message
+        close = self.catalog.lexicon.suggest(scheme, label)
+        return f"{message} Closest known: {', '.join(close)}." if close else message
+
+    def _written(self, record: Record, name: str, term: Any) -> str:
+        """The value as the curator wrote it in the record, not the IRI it became."""
+        if term is None:
+            return ""
+        spec = FIELD_SPECS.get(name)
+        raw = record.values.get(name)
+        if spec is not None and isinstance(raw, list):
+            if isinstance(term, ox.NamedNode) and spec.scheme is not None:
+                for label in raw:
+                    if self.catalog.lexicon.resolve(spec.scheme, label).iri == term.value:
+                        return label
+                known = self.catalog.lexicon.terms.get(term.value)
+                return known.label if known else _term_text(term)
+            return _term_text(term)
+        if raw is not None and not isinstance(raw, list):
+            return str(raw)
+        known = (
+            self.catalog.lexicon.terms.get(term.value) if isinstance(term, ox.NamedNode) else None
+        )
+        return known.label if known else _term_text(term)
+
+    def _other(self, raw: RawResult, focus: Any, term: Any, severity: str, shape: str) -> Finding:
+        """A result on a concept, an ontology term or an organization: its file and line."""
+        iri = focus.value if isinstance(focus, ox.NamedNode) else _nt(focus)
+        where = self.catalog.sources.get(iri)
+        known = self.catalog.lexicon.terms.get(iri)
+        return Finding(
+            id=_short_id(iri),
+            title=known.label if known and known.label != iri else "",
+            file=where.file if where else "",
+            line=where.line if where else 0,
+            field=curie(raw.path) if raw.path else "",
+            value=_short_id(term.value) if isinstance(term, ox.NamedNode) else _term_text(term),
+            severity=severity,
+            message=raw.message,
+            shape=shape,
+            focus=raw.focus,
+            path=raw.path,
+            term=raw.value,
+        )
+
+
+def _short_id(iri: str) -> str:
+    from resource_kg.config import CONCEPT_BASE
+
+    if iri.startswith(CONCEPT_BASE):
+        return iri[len(CONCEPT_BASE) :]
+    return curie(iri)
+
+
+# ---------------------------------------------------------------- entry point
+
+
+def validate(
+    catalog: Catalog,
+    on: dt.date | None = None,
+    *,
+    engine: str = "fast",
+    batch_size: int = DEFAULT_BATCH,
+    cache: Path | None = None,
+    progress: Progress | None = None,
+    shapes: Shapes | None = None,
+) -> Report:
+    """Validate a built catalog against its shapes as of `on` (default today).
+
+    `engine="pyshacl"` runs pySHACL once on the whole graph (the reference); the default engine
+    gives the same findings in linear time. `cache` (a JSON file) lets a rerun revalidate only
+    the records whose triples changed.
+    """
+    day = on or dt.date.today()
+    shapes = shapes or load_shapes(catalog.paths.shapes, catalog.paths.root)
+    if engine == "pyshacl":
+        raw = reference_results(catalog, shapes, day)
+    elif engine == "fast":
+        raw = fast_results(
+            catalog, shapes, day, batch_size=batch_size, cache=cache, progress=progress
+        )
+    else:
+        raise ValidationError(f"unknown engine {engine!r}; use fast or pyshacl")
+    mapper = _Mapper(catalog)
+    findings = {f for r in raw for f in mapper.findings(r)}
+    counts = _focus_counts(catalog, shapes)
+    return Report(
+        sorted(findings, key=Finding.sort_key),
+        day,
+        len(catalog.records),
+        counts,
+        catalog.settings.base,
+    )
+
+
+def _focus_counts(catalog: Catalog, shapes: Shapes) -> dict[str, int]:
+    """Focus nodes checked per shape: node shapes by their targets, property shapes by owner."""
+    targets = focus_nodes(catalog, shapes, catalog.store)
+    counts = {curie(s): len(nodes) for s, nodes in targets.items()}
+    for prop, owners in shapes.parents.items():
+        nodes: set[str] = set()
+        for owner in owners:
+            nodes |= targets.get(owner, set())
+        if any(o in targets for o in owners):
+            counts[curie(prop)] = len(nodes)
+    return dict(sorted(counts.items()))
+
+
+def cache_file(root: Path) -> Path:
+    """Where incremental validation keeps per-record results (gitignored)."""
+    return Path(root) / ".rkg-cache" / "validate.json"
