@@ -1,0 +1,139 @@
+// Faceted browsing of the catalog: written for resource-kg, no library, no network.
+// The data is the JSON in <script id="catalog-data">: facet value lists and one row per
+// resource whose facet values are indexes into those lists. Within a facet the selected
+// values are alternatives (OR); across facets they all apply (AND). A value's count is the
+// number of rows it would show, given the other facets and the text filter.
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("catalog-data").textContent);
+  var facets = data.facets;
+  var rows = data.rows;
+  var LIMIT = 200;
+  var selected = facets.map(function () { return new Set(); });
+  var query = "";
+  var shown = rows;
+
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function matchesText(row) {
+    if (!query) return true;
+    var hay = row._text || (row._text = (row.i + " " + row.t + " " + (row.x || "")).toLowerCase());
+    return query.split(/\s+/).every(function (w) { return hay.indexOf(w) >= 0; });
+  }
+
+  function matches(row, except) {
+    for (var f = 0; f < facets.length; f++) {
+      if (f === except || selected[f].size === 0) continue;
+      var values = row.f[f];
+      var hit = false;
+      for (var k = 0; k < values.length; k++) {
+        if (selected[f].has(values[k])) { hit = true; break; }
+      }
+      if (!hit) return false;
+    }
+    return matchesText(row);
+  }
+
+  function renderFacets() {
+    var box = document.getElementById("facets");
+    box.textContent = "";
+    facets.forEach(function (facet, f) {
+      var counts = new Array(facet.values.length).fill(0);
+      rows.forEach(function (row) {
+        if (!matches(row, f)) return;
+        row.f[f].forEach(function (v) { counts[v] += 1; });
+      });
+      var section = el("section", { "class": "facet", id: "facet-" + facet.key });
+      section.appendChild(el("h3", {}, facet.label));
+      var list = el("ul");
+      facet.values.forEach(function (label, v) {
+        var on = selected[f].has(v);
+        if (counts[v] === 0 && !on) return;
+        var button = el("button", {
+          type: "button", "data-facet": facet.key, "data-value": label, "aria-pressed": on ? "true" : "false"
+        });
+        button.appendChild(el("span", { "class": "label" }, label));
+        button.appendChild(el("span", { "class": "count" }, String(counts[v])));
+        button.addEventListener("click", function () {
+          if (selected[f].has(v)) selected[f].delete(v); else selected[f].add(v);
+          update();
+        });
+        var item = el("li");
+        item.appendChild(button);
+        list.appendChild(item);
+      });
+      section.appendChild(list);
+      box.appendChild(section);
+    });
+  }
+
+  function names(row, key) {
+    var f = facets.findIndex(function (x) { return x.key === key; });
+    return row.f[f].map(function (v) { return facets[f].values[v]; });
+  }
+
+  function renderRows() {
+    var body = document.querySelector("#results tbody");
+    body.textContent = "";
+    shown.slice(0, LIMIT).forEach(function (row) {
+      var tr = el("tr", { "data-id": row.i });
+      var title = el("td");
+      title.appendChild(el("a", { href: row.p }, row.t || row.i));
+      tr.appendChild(title);
+      tr.appendChild(el("td", {}, row.y || ""));
+      tr.appendChild(el("td", {}, names(row, "type").join(", ")));
+      tr.appendChild(el("td", {}, names(row, "audience").join(", ")));
+      tr.appendChild(el("td", {}, names(row, "developer").join(", ")));
+      body.appendChild(tr);
+    });
+    var summary = shown.length + " of " + rows.length + " resources";
+    if (shown.length > LIMIT) summary += " (the first " + LIMIT + " are listed; the CSV has all)";
+    document.getElementById("summary").textContent = summary;
+  }
+
+  function update() {
+    shown = rows.filter(function (row) { return matches(row, -1); });
+    renderFacets();
+    renderRows();
+  }
+
+  function csvCell(value) {
+    var text = String(value === undefined || value === null ? "" : value);
+    return /[",\r\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
+  }
+
+  function csv() {
+    var keys = facets.map(function (x) { return x.key; });
+    var lines = [["id", "title", "url", "page"].concat(keys).map(csvCell).join(",")];
+    shown.forEach(function (row) {
+      var page = new URL(row.p, window.location.href).href;
+      var cells = [row.i, row.t, row.u || "", page];
+      keys.forEach(function (key) { cells.push(names(row, key).join("; ")); });
+      lines.push(cells.map(csvCell).join(","));
+    });
+    return lines.join("\r\n") + "\r\n";
+  }
+
+  document.getElementById("csv").addEventListener("click", function () {
+    var blob = new Blob([csv()], { type: "text/csv;charset=utf-8" });
+    if (this.dataset.url) URL.revokeObjectURL(this.dataset.url);
+    this.dataset.url = URL.createObjectURL(blob);
+    this.href = this.dataset.url;
+  });
+  document.getElementById("q").addEventListener("input", function () {
+    query = this.value.trim().toLowerCase();
+    update();
+  });
+  document.getElementById("clear").addEventListener("click", function () {
+    selected.forEach(function (s) { s.clear(); });
+    query = "";
+    document.getElementById("q").value = "";
+    update();
+  });
+  update();
+})();
