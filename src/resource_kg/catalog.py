@@ -135,6 +135,12 @@ class Catalog:
         ds.parse(data=self.serialize_nquads(), format="nquads")
         return ds
 
+    def query(self, name: str, **params: str) -> list[dict[str, Any]]:
+        """Run stored query `name` with label/IRI parameters; rows of plain Python values."""
+        from resource_kg.query import run_catalog_query
+
+        return list(run_catalog_query(self, name, params).values())
+
     # ------------------------------------------------------------ output
 
     def serialize_trig(self) -> bytes:

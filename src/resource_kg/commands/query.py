@@ -1,1 +1,324 @@
-"""CLI commands of the query stage (registered on resource_kg.cli.cli)."""
+"""CLI commands of the query stage: `rkg queries`, `rkg query`, `rkg push`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import click
+from rich.markup import escape
+from rich.table import Table
+
+from resource_kg.cli import ROOT_ARG, cli, err, load, out
+from resource_kg.errors import QueryError
+from resource_kg.query import (
+    LIST_SEPARATOR,
+    EmbeddedEngine,
+    Engine,
+    RdflibEngine,
+    Result,
+    StoredQuery,
+    Value,
+    find_query,
+    load_context,
+    load_queries,
+    open_cached_store,
+    parse_stored_query,
+    run_stored,
+)
+from resource_kg.remote import DEFAULT_TIMEOUT, ENV_PASSWORD, ENV_TOKEN, ENV_USER, Endpoint, push
+from resource_kg.remote import store_url_for as default_store_url
+
+FORMATS = ("table", "csv", "tsv", "json", "markdown")
+
+
+# ---------------------------------------------------------------- output
+
+
+def display_columns(columns: list[str]) -> list[tuple[str, str]]:
+    """(column, header) pairs for tables: an IRI column hides behind its `...Label(s)` column."""
+    hidden = {c for c in columns if f"{c}Label" in columns or f"{c}Labels" in columns}
+    shown = []
+    for c in columns:
+        if c in hidden:
+            continue
+        header = c
+        for suffix in ("Labels", "Label"):
+            stem = c.removesuffix(suffix)
+            if stem != c and stem and (stem in hidden or stem not in columns):
+                header = stem
+                break
+        shown.append((c, header))
+    return shown
+
+
+def _text(value: Value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return LIST_SEPARATOR.join(value)
+    return str(value)
+
+
+def render(result: Result, fmt: str) -> str:
+    """One result in one format; csv, tsv and json carry the IRIs beside the labels."""
+    rows = result.values()
+    if fmt == "json":
+        return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
+    if fmt in ("csv", "tsv"):
+        buf = io.StringIO()
+        writer = csv.writer(buf, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
+        writer.writerow(result.columns)
+        for row in rows:
+            writer.writerow([_text(row[c]).replace("\t", " ") for c in result.columns])
+        return buf.getvalue()
+    shown = display_columns(result.columns)
+    if fmt == "markdown":
+        lines = [
+            "| " + " | ".join(h for _, h in shown) + " |",
+            "|" + "|".join("---" for _ in shown) + "|",
+        ]
+        for row in rows:
+            cells = [_text(row[c]).replace("|", "\\|").replace("\n", " ") for c, _ in shown]
+            lines.append("| " + " | ".join(cells) + " |")
+        return "\n".join(lines) + "\n"
+    raise QueryError(f"unknown format {fmt!r}")
+
+
+def print_table(result: Result, title: str | None) -> None:
+    shown = display_columns(result.columns)
+    table = Table(title=title, show_header=True, show_lines=False)
+    for _, header in shown:
+        table.add_column(header, overflow="fold")
+    for row in result.values():
+        table.add_row(*(escape(_text(row[c])) for c, _ in shown))
+    out.print(table)
+    err.print(f"{len(result.rows)} row(s)", markup=False)
+
+
+# ---------------------------------------------------------------- help
+
+
+def describe(query: StoredQuery) -> str:
+    """The help of one stored query: description, parameters, example."""
+    lines = [f"{query.name}: {query.title}", "", query.description, ""]
+    if query.params:
+        lines.append("Parameters (--param NAME=VALUE):")
+        for p in query.params:
+            extra = []
+            if p.optional:
+                extra.append("optional")
+            if p.default is not None:
+                extra.append(f"default {p.default}")
+            if p.example is not None:
+                extra.append(f"e.g. {p.example}")
+            tail = f" [{'; '.join(extra)}]" if extra else ""
+            lines.append(f"  {p.name} ({p.kind}): {p.description}{tail}")
+    else:
+        lines.append("Parameters: none.")
+    if query.tags:
+        lines += ["", "Tags: " + ", ".join(query.tags)]
+    lines += ["", "Example:", f"  {query.example_command()}", f"  (file: {query.path.name})"]
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- commands
+
+
+@cli.command("queries")
+@ROOT_ARG
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+def queries_command(root: Path, fmt: str) -> None:
+    """List the stored queries with their title and parameters."""
+    ctx = load_context(root)
+    stored = load_queries(ctx.paths.queries)
+    if fmt == "json":
+        data = [
+            {
+                "name": q.name,
+                "title": q.title,
+                "description": q.description,
+                "tags": list(q.tags),
+                "params": [
+                    {
+                        "name": p.name,
+                        "kind": p.kind,
+                        "description": p.description,
+                        "example": p.example,
+                        "optional": p.optional,
+                        "default": p.default,
+                    }
+                    for p in q.params
+                ],
+                "example": q.example_command(),
+            }
+            for q in stored.values()
+        ]
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    table = Table(title="Stored queries (rkg query NAME --help describes one)")
+    table.add_column("name")
+    table.add_column("title")
+    table.add_column("parameters")
+    for q in stored.values():
+        params = ", ".join(
+            f"[{p.name}: {p.kind}]" if p.optional else f"{p.name}: {p.kind}" for p in q.params
+        )
+        table.add_row(q.name, q.title, escape(params or "-"))
+    out.print(table)
+
+
+def _parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise QueryError(f"--param takes KEY=VALUE, got {pair!r}")
+        if key in params:
+            raise QueryError(f"parameter {key!r} is given twice")
+        params[key] = value
+    return params
+
+
+QUERY_HELP = """Run a stored query NAME (see `rkg queries`), or an ad-hoc query with --file.
+
+\b
+  rkg query NAME [ROOT] [--param KEY=VALUE ...] [--format FORMAT]
+  rkg query --file Q.rq [ROOT]
+  rkg query NAME --help        describes one stored query
+
+Parameter values are labels, alternative labels, notations such as 330(h), or IRIs; they are
+resolved through the vocabularies and bound as RDF terms. The embedded store is cached under
+ROOT/.rkg-cache/ and rebuilt only when the inputs change. With --endpoint the query goes to a
+SPARQL 1.1 endpoint instead (credentials from RKG_ENDPOINT_TOKEN, or RKG_ENDPOINT_USER and
+RKG_ENDPOINT_PASSWORD).
+"""
+
+
+@cli.command("query", help=QUERY_HELP, context_settings={"help_option_names": []})
+@click.argument("args", nargs=-1, metavar="[NAME] [ROOT]")
+@click.option("-p", "--param", "pairs", multiple=True, metavar="KEY=VALUE", help="A parameter.")
+@click.option(
+    "--file",
+    "query_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Run this .rq file instead of a stored query.",
+)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option(
+    "--engine",
+    type=click.Choice(["embedded", "rdflib"]),
+    default="embedded",
+    show_default=True,
+    help="Local engine: pyoxigraph (cached on disk) or rdflib (for checking).",
+)
+@click.option("--endpoint", metavar="URL", help="Query this SPARQL endpoint instead.")
+@click.option(
+    "--timeout", type=float, default=DEFAULT_TIMEOUT, show_default=True, help="Endpoint timeout."
+)
+@click.option("-h", "--help", "show_help", is_flag=True, help="Show this help, or NAME's.")
+@click.pass_context
+def query_command(
+    click_ctx: click.Context,
+    args: tuple[str, ...],
+    pairs: tuple[str, ...],
+    query_file: Path | None,
+    fmt: str,
+    engine: str,
+    endpoint: str | None,
+    timeout: float,
+    show_help: bool,
+) -> None:
+    if query_file is not None:
+        name, rest = None, list(args)
+    else:
+        name, rest = (args[0], list(args[1:])) if args else (None, [])
+    if len(rest) > 1:
+        raise click.UsageError(f"unexpected arguments: {' '.join(rest[1:])}")
+    root = Path(rest[0]) if rest else Path(".")
+    if show_help or (name is None and query_file is None):
+        if name is None:
+            click.echo(click_ctx.get_help())
+            return
+        stored = load_queries(load_context(root).paths.queries)
+        click.echo(describe(find_query(stored, name)), nl=False)
+        return
+    ctx = load_context(root)
+    if query_file is not None:
+        text = query_file.read_text(encoding="utf-8")
+        query = (
+            parse_stored_query(query_file, text)
+            if text.lstrip().startswith("#+")
+            else StoredQuery(query_file.stem, query_file, "", "", (), (), {}, text)
+        )
+    else:
+        assert name is not None
+        query = find_query(load_queries(ctx.paths.queries), name)
+    params = _parse_params(pairs)
+    runner: Engine
+    if endpoint:
+        runner = Endpoint.from_env(endpoint, timeout, [g.value for g in ctx.graphs.all()])
+    elif engine == "rdflib":
+        catalog = load(root, quiet=True)
+        runner = RdflibEngine(catalog.dataset, str(query.path))
+    else:
+        with err.status("building the query store…"):
+            cached = open_cached_store(ctx)
+        if cached.built:
+            err.print(f"built the query store {cached.path}", markup=False)
+        runner = EmbeddedEngine(cached.store, ctx.graphs, str(query.path))
+    result = run_stored(runner, query, params, ctx.lexicon)
+    if fmt == "table":
+        print_table(result, query.title or None)
+    else:
+        click.echo(render(result, fmt), nl=False)
+
+
+PUSH_HELP = f"""Load the four named graphs into a triple store and compare triple counts.
+
+Each graph is replaced whole with an HTTP PUT (SPARQL 1.1 Graph Store Protocol); then the store
+is asked how many triples each graph holds. Exit status 1 when a count differs. Credentials come
+from {ENV_TOKEN}, or {ENV_USER} and {ENV_PASSWORD}.
+"""
+
+
+@cli.command("push", help=PUSH_HELP)
+@ROOT_ARG
+@click.option("--endpoint", required=True, metavar="URL", help="The SPARQL query endpoint.")
+@click.option(
+    "--store",
+    "store_url",
+    metavar="URL",
+    help="The Graph Store Protocol endpoint (default: ENDPOINT's /query replaced by /store).",
+)
+@click.option("--timeout", type=float, default=DEFAULT_TIMEOUT, show_default=True)
+@click.pass_context
+def push_command(
+    click_ctx: click.Context, root: Path, endpoint: str, store_url: str | None, timeout: float
+) -> None:
+    """Load the named graphs into a triple store; compare triple counts (help: PUSH_HELP)."""
+    catalog = load(root)
+    target = store_url or default_store_url(endpoint)
+    remote = Endpoint.from_env(endpoint, timeout)
+    with err.status("pushing…") as status:
+        counts = push(
+            catalog.quads,
+            catalog.graphs.all(),
+            remote,
+            target,
+            progress=lambda g: status.update(f"pushed <{g.value}>"),
+        )
+    table = Table(title=f"Pushed to {target}")
+    for header in ("graph", "local triples", "store triples", "match"):
+        table.add_column(header, justify="right" if "triples" in header else "left")
+    for c in counts:
+        table.add_row(
+            c.graph.rsplit("/", 1)[-1], str(c.local), str(c.remote), "yes" if c.ok else "NO"
+        )
+    out.print(table)
+    if not all(c.ok for c in counts):
+        err.print("error: triple counts differ on the store", markup=False)
+        click_ctx.exit(1)
