@@ -150,4 +150,8 @@ def main(argv: list[str] | None = None) -> Any:
 from resource_kg.commands import importing, publish, query, validate  # noqa: E402, F401
 
 if __name__ == "__main__":
-    main()
+    # Run through the imported module so that `python -m resource_kg.cli` sees every command
+    # the stage modules registered on `resource_kg.cli.cli`.
+    from resource_kg.cli import main as _main
+
+    _main()

@@ -52,6 +52,8 @@ class Tagger:
                     self.by_label.setdefault(_key(label), term.iri)
         self._labels = self._compile(list(self.by_label), re.IGNORECASE)
         self._acronyms = self._compile(list(self.by_acronym), 0)
+        # Hits of list items (topic, keyword labels), which recur across a whole catalog.
+        self._label_hits: dict[str, list[tuple[int, str, str]]] = {}
 
     @staticmethod
     def _compile(labels: list[str], flags: int) -> re.Pattern[str] | None:
@@ -79,10 +81,17 @@ class Tagger:
             value = record.values.get(name)
             if value is None:
                 continue
-            texts = value if isinstance(value, list) else [str(value)]
             seen: set[str] = set()
-            for text in texts:
-                for _, population, matched in self.find(text):
+            for text in value if isinstance(value, list) else (str(value),):
+                if isinstance(value, list):
+                    hits = self._label_hits.get(text)
+                    if hits is None:
+                        hits = self.find(text)
+                        if len(self._label_hits) < 100_000:
+                            self._label_hits[text] = hits
+                else:
+                    hits = self.find(text)
+                for _, population, matched in hits:
                     if population not in seen:
                         seen.add(population)
                         tags.append(Tag(record.id, population, name, " ".join(matched.split())))
