@@ -27,9 +27,12 @@ from resource_kg.query import (
     EmbeddedEngine,
     RdflibEngine,
     bind,
+    catalog_summaries,
     load_context,
     load_queries,
+    naive_queries,
     open_cached_store,
+    rdflib_dataset,
     resolve_value,
     run_stored,
 )
@@ -426,7 +429,7 @@ def catalog() -> Catalog:
 
 @pytest.fixture(scope="module")
 def rdflib_engine(catalog: Catalog) -> RdflibEngine:
-    return RdflibEngine(catalog.dataset)
+    return RdflibEngine(rdflib_dataset(catalog))
 
 
 @pytest.fixture()
@@ -607,7 +610,7 @@ def test_queries_lists_every_stored_query(catalog_dir: Path) -> None:
     data = json.loads(result.output)
     assert [q["name"] for q in data] == NAMES
     population = next(q for q in data if q["name"] == "population")
-    assert [p["name"] for p in population["params"]] == ["population", "type", "since"]
+    assert [p["name"] for p in population["params"]] == ["population", "type", "since", "limit"]
 
 
 def test_help_of_a_stored_query(catalog_dir: Path) -> None:
@@ -682,3 +685,82 @@ def test_store_cache_is_reused_until_an_input_changes(catalog_dir: Path) -> None
     assert [
         r["id"] for r in run_stored(engine, query, {"language": "es"}, ctx.lexicon).values()
     ] == ["r1", "r2", "r3"]
+
+
+# ---------------------------------------------------------------- scale: limits, summaries
+
+
+@pytest.mark.parametrize(
+    ("limit", "ids"),
+    [("1", ["r2"]), ("2", ["r2", "r3"]), ("all", ["r2", "r3"]), (None, ["r2", "r3"])],
+)
+def test_limit_parameter_pages_in_order(
+    catalog: Catalog, limit: str | None, ids: list[str]
+) -> None:
+    params = {"language": "es"} | ({"limit": limit} if limit else {})
+    assert [row["id"] for row in catalog.query("language", **params)] == ids
+
+
+def test_limit_of_related_and_due_for_review(catalog: Catalog) -> None:
+    assert [r["id"] for r in catalog.query("related", resource="r1", limit="2")] == ["r5", "r3"]
+    due = catalog.query("due-for-review", before="2024-06-01", limit="1")
+    assert [r["id"] for r in due] == ["r3"]  # never reviewed comes first
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "ten", "1.5", "2000000", "10 } UNION"])
+def test_bad_limits_are_clear_errors(catalog: Catalog, value: str) -> None:
+    with pytest.raises(QueryError, match="not a row limit"):
+        catalog.query("language", language="es", limit=value)
+
+
+def test_summaries_graph_holds_the_hand_counted_numbers(catalog: Catalog) -> None:
+    quads = catalog_summaries(catalog)
+    graph = "https://w3id.org/resource-kg/graph/summaries"
+    assert {q.graph_name.value for q in quads} == {graph}
+    facts = {(q.subject.value, q.predicate.value.rsplit("#", 1)[-1], q.object.value) for q in quads}
+    summary = "https://w3id.org/resource-kg/summary/"
+    assert (summary + "catalog", "resourceCount", "5") in facts
+    assert (C + "audience/pcas", "resources", "4") in facts  # r1, r2, r3, r4
+    assert (C + "keyword/housing", "resources", "3") in facts  # r1, r3, r5
+    pairs = [q.subject.value for q in quads if q.object.value.endswith("#KeywordPair")]
+    assert len(pairs) == 5  # the five pairs of the keyword-pairs case above
+    assert quads == catalog_summaries(Catalog.load(FIXTURE))  # deterministic
+
+
+LIVE_CASES = [c for c in CASES if c[0] in ("concept-usage", "keyword-pairs")] + [
+    ("concept-usage", {"scheme": s}, None) for s in ("keyword", "population", "topic", "type")
+]
+
+
+@pytest.mark.parametrize(("name", "params", "expected"), LIVE_CASES, ids=lambda x: str(x)[:40])
+def test_precomputed_queries_equal_their_live_form(
+    catalog: Catalog,
+    rdflib_engine: RdflibEngine,
+    name: str,
+    params: dict[str, str],
+    expected: list[dict[str, Any]] | None,
+) -> None:
+    live = naive_queries(ROOT / "queries")[name]
+    assert "summary" not in live.text and "summary" in load_queries(ROOT / "queries")[name].text
+    engine = EmbeddedEngine(catalog.store, catalog.graphs)
+    rows = run_stored(engine, live, params, catalog.lexicon).values()
+    assert rows == catalog.query(name, **params)
+    assert run_stored(rdflib_engine, live, params, catalog.lexicon).values() == rows
+    if expected is not None:
+        assert rows == expected
+
+
+def test_cache_is_decided_from_file_stats(catalog_dir: Path) -> None:
+    first = open_cached_store(load_context(catalog_dir))
+    assert first.built
+    assert first.store.contains_named_graph(
+        ox.NamedNode("https://w3id.org/resource-kg/graph/summaries")
+    )
+    path = first.path
+    del first
+    assert (catalog_dir / ".rkg-cache" / "stat-digest.json").is_file()
+    # A new mtime with the same content: hashed again, same store, not rebuilt.
+    record = catalog_dir / "data" / "resources" / "r4.yaml"
+    record.write_bytes(record.read_bytes())
+    again = open_cached_store(load_context(catalog_dir))
+    assert not again.built and again.path == path

@@ -21,8 +21,9 @@ from test_query import CASES, FIXTURE, RKG, check_injection, injection_cases
 
 from resource_kg import Catalog
 from resource_kg.errors import EndpointError, QueryError
-from resource_kg.query import load_queries, run_stored
-from resource_kg.remote import ENV_PASSWORD, ENV_TOKEN, ENV_USER, Endpoint, push
+from resource_kg.precompute import dataset_graphs
+from resource_kg.query import catalog_summaries, load_queries, run_stored
+from resource_kg.remote import ENV_PASSWORD, ENV_TOKEN, ENV_USER, Endpoint, push, quads_source
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +40,9 @@ def pushed(oxigraph_server: str, catalog: Catalog) -> str:
         text=True,
     )
     assert proc.returncode == 0, proc.stderr
-    for graph, count in catalog.triples_per_graph().items():
+    counts = catalog.triples_per_graph()
+    counts["https://w3id.org/resource-kg/graph/summaries"] = len(catalog_summaries(catalog))
+    for graph, count in counts.items():
         name = graph.rsplit("/", 1)[-1]
         assert any(name in line and line.count(f" {count} ") == 2 for line in proc.stdout.splitlines()), (
             name, count, proc.stdout,
@@ -48,19 +51,22 @@ def pushed(oxigraph_server: str, catalog: Catalog) -> str:
 
 
 def remote(url: str, catalog: Catalog, timeout: float = 30) -> Endpoint:
-    return Endpoint(url, timeout, [g.value for g in catalog.graphs.all()])
+    return Endpoint(url, timeout, [g.value for g in dataset_graphs(catalog.graphs)])
 
 
 def test_push_reports_matching_counts(oxigraph_server: str, catalog: Catalog) -> None:
     endpoint = remote(oxigraph_server + "/query", catalog)
-    counts = push(catalog.quads, catalog.graphs.all(), endpoint, oxigraph_server + "/store")
+    source = quads_source([*catalog.quads, *catalog_summaries(catalog)])
+    graphs = dataset_graphs(catalog.graphs)
+    counts = push(source, graphs, endpoint, oxigraph_server + "/store")
     expected = catalog.triples_per_graph()
+    expected["https://w3id.org/resource-kg/graph/summaries"] = len(catalog_summaries(catalog))
     assert {c.graph: (c.local, c.remote) for c in counts} == {
         g: (n, n) for g, n in expected.items()
     }
     assert all(n > 0 for n in expected.values())
     # A second push replaces each graph whole: the counts stay the same.
-    again = push(catalog.quads, catalog.graphs.all(), endpoint, oxigraph_server + "/store")
+    again = push(source, graphs, endpoint, oxigraph_server + "/store")
     assert [(c.local, c.remote) for c in again] == [(c.local, c.remote) for c in counts]
 
 
@@ -208,7 +214,7 @@ def test_push_to_a_failing_store(fake_endpoint: Any, catalog: Catalog) -> None:
     fake_endpoint.mode = "error"
     endpoint = remote(fake_endpoint.url, catalog, timeout=5)
     with pytest.raises(EndpointError, match="HTTP 500"):
-        push(catalog.quads, catalog.graphs.all(), endpoint, fake_endpoint.url)
+        push(quads_source(catalog.quads), catalog.graphs.all(), endpoint, fake_endpoint.url)
 
 
 def test_remote_bad_query_is_an_endpoint_error(pushed: str, catalog: Catalog) -> None:

@@ -12,10 +12,11 @@ import base64
 import json
 import os
 import socket
+import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -210,50 +211,80 @@ class GraphCount:
 def put_graph(
     store_url: str,
     graph: ox.NamedNode,
-    triples: list[ox.Triple],
+    triples: Iterable[ox.Triple],
     timeout: float = DEFAULT_TIMEOUT,
     authorization: str | None = None,
-) -> None:
-    """Replace one named graph on the store (HTTP PUT ?graph=IRI, N-Triples body)."""
-    body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
+) -> int:
+    """Replace one named graph on the store (HTTP PUT ?graph=IRI, N-Triples body).
+
+    The body is streamed into a temporary file first (the catalog graph of 100k resources is
+    ≈ 700 MB of N-Triples), then sent from it; returns the number of triples sent."""
+    count = 0
+
+    def counted() -> Iterator[ox.Triple]:
+        nonlocal count
+        for t in triples:
+            count += 1
+            yield t
+
     sep = "&" if "?" in store_url else "?"
     url = f"{store_url}{sep}graph={urllib.parse.quote(graph.value, safe='')}"
-    request = urllib.request.Request(url, data=body, method="PUT")
-    request.add_header("Content-Type", "application/n-triples")
-    if authorization:
-        request.add_header("Authorization", authorization)
     where = f"Graph Store {store_url}"
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            response.read()
-    except urllib.error.HTTPError as exc:
-        raise EndpointError(
-            f"{where} answered HTTP {exc.code} for graph <{graph.value}>: {_snippet(exc.read())}"
-        ) from exc
-    except TimeoutError as exc:
-        raise EndpointError(f"{where} did not answer within {timeout:g} s") from exc
-    except urllib.error.URLError as exc:
-        raise EndpointError(f"{where} {_reason(exc.reason)}") from exc
-    except OSError as exc:
-        raise EndpointError(f"{where} {_reason(exc)}") from exc
+    with tempfile.TemporaryFile() as body:
+        ox.serialize(counted(), body, format=ox.RdfFormat.N_TRIPLES)
+        size = body.tell()
+        body.seek(0)
+        request = urllib.request.Request(url, data=body, method="PUT")
+        request.add_header("Content-Type", "application/n-triples")
+        request.add_header("Content-Length", str(size))
+        if authorization:
+            request.add_header("Authorization", authorization)
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                response.read()
+        except urllib.error.HTTPError as exc:
+            raise EndpointError(
+                f"{where} answered HTTP {exc.code} for graph <{graph.value}>: "
+                f"{_snippet(exc.read())}"
+            ) from exc
+        except TimeoutError as exc:
+            raise EndpointError(f"{where} did not answer within {timeout:g} s") from exc
+        except urllib.error.URLError as exc:
+            raise EndpointError(f"{where} {_reason(exc.reason)}") from exc
+        except OSError as exc:
+            raise EndpointError(f"{where} {_reason(exc)}") from exc
+    return count
+
+
+GraphSource = Callable[[ox.NamedNode], Iterable[ox.Triple]]
 
 
 def push(
-    quads: Iterable[ox.Quad],
+    triples_of: GraphSource,
     graphs: Iterable[ox.NamedNode],
     endpoint: Endpoint,
     store_url: str,
     progress: Callable[[ox.NamedNode], None] | None = None,
 ) -> list[GraphCount]:
-    """Load each named graph whole (PUT replaces it), then compare triple counts per graph."""
+    """Load each named graph whole (PUT replaces it), then compare triple counts per graph.
+
+    `triples_of(graph)` streams one graph's triples, so no graph is held in memory."""
     wanted = list(graphs)
-    by_graph: dict[str, list[ox.Triple]] = {g.value: [] for g in wanted}
-    for q in quads:
-        if isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value in by_graph:
-            by_graph[q.graph_name.value].append(q.triple)
+    local: dict[str, int] = {}
     for g in wanted:
-        put_graph(store_url, g, by_graph[g.value], endpoint.timeout, endpoint.authorization)
+        local[g.value] = put_graph(
+            store_url, g, triples_of(g), endpoint.timeout, endpoint.authorization
+        )
         if progress is not None:
             progress(g)
     remote = endpoint.count_triples(wanted)
-    return [GraphCount(g.value, len(by_graph[g.value]), remote[g.value]) for g in wanted]
+    return [GraphCount(g.value, local[g.value], remote[g.value]) for g in wanted]
+
+
+def quads_source(quads: Iterable[ox.Quad]) -> GraphSource:
+    """A GraphSource over a list of quads (small catalogs, tests)."""
+    by_graph: dict[str, list[ox.Triple]] = {}
+    for q in quads:
+        if isinstance(q.graph_name, ox.NamedNode):
+            by_graph.setdefault(q.graph_name.value, []).append(q.triple)
+    return lambda g: by_graph.get(g.value, [])

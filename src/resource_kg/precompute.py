@@ -1,0 +1,148 @@
+"""The summaries graph: counts that SPARQL cannot aggregate quickly enough at 100k resources.
+
+Two stored queries read these counts instead of aggregating the catalog on every run:
+`concept-usage` (resources per concept) and `keyword-pairs` (resources per pair of keywords;
+≈ 1M keyword pairs to group at 100k resources, 1.4–2.7 s on pyoxigraph). They are computed once
+from the built quads, in plain Python over N-Triples strings, and kept in the named graph
+`{base}graph/summaries`, which the cached query store, the library's in-memory store, the rdflib
+engine and `rkg push` all include, so every engine reads the same numbers. `rkg build` does not
+write this graph to dist/: it is a query index, not catalog content.
+
+The live (slow) form of each precomputed query is kept in `queries/live/`; a test checks that
+both give the same rows, so the counts cannot drift from what the queries would compute.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+
+import pyoxigraph as ox
+
+from resource_kg.config import ONTOLOGY_NS
+from resource_kg.graph import DCT, RDF, RDFS, XSD, Graphs, QuadTable
+
+#: Namespace of the summary terms; each is described (label, comment) inside the graph itself.
+SUMMARY_NS = "https://w3id.org/resource-kg/summary#"
+#: Properties through which a resource uses a concept (the `concept-usage` query's list).
+USAGE_PREDICATES = frozenset(
+    [ONTOLOGY_NS + p for p in ("primaryAudience", "secondaryAudience", "servesPopulation")]
+    + [ONTOLOGY_NS + p for p in ("topic", "subtopic", "keyword", "status")]
+    + [DCT + "type", DCT + "language"]
+)
+KEYWORD = ONTOLOGY_NS + "keyword"
+RDF_TYPE = RDF + "type"
+RESOURCE_CLASS = ONTOLOGY_NS + "Resource"
+#: Predicates whose triples the summaries are computed from.
+INPUT_PREDICATES = USAGE_PREDICATES | {RDF_TYPE}
+
+#: Summary terms: (local name, label, comment).
+TERMS = (
+    ("KeywordPair", "keyword pair", "Two keywords given to the same resources (first < second)."),
+    ("first", "first keyword", "The keyword of a pair whose IRI sorts first."),
+    ("second", "second keyword", "The keyword of a pair whose IRI sorts second."),
+    (
+        "resources",
+        "number of resources",
+        "How many distinct resources use this concept, or carry both keywords of this pair.",
+    ),
+    ("resourceCount", "resources in the catalog", "How many resources (rkg:Resource) there are."),
+)
+
+#: One input triple: subject (any stable string), predicate IRI, object IRI (None if a literal).
+Fact = tuple[str, str, str | None]
+
+
+def summaries_graph(graphs: Graphs) -> ox.NamedNode:
+    """`{base}graph/summaries`, beside the catalog's four graphs."""
+    return ox.NamedNode(graphs.catalog.value.rsplit("/", 1)[0] + "/summaries")
+
+
+def dataset_graphs(graphs: Graphs) -> tuple[ox.NamedNode, ...]:
+    """The graphs every query engine sees: the four of the catalog and the summaries."""
+    return (*graphs.all(), summaries_graph(graphs))
+
+
+def facts_from_table(table: QuadTable) -> Iterator[Fact]:
+    """The input triples of a built catalog, read from its string keys (no term objects)."""
+    wanted = {f"<{p}>": p for p in INPUT_PREDICATES}
+    for _g, s, p, o in table.keys:
+        predicate = wanted.get(p)
+        if predicate is not None:
+            yield s, predicate, o[1:-1] if o.startswith("<") else None
+
+
+def facts_from_store(store: ox.Store) -> Iterator[Fact]:
+    """The input triples of any pyoxigraph store holding the catalog's graphs."""
+    for predicate in sorted(INPUT_PREDICATES):
+        for q in store.quads_for_pattern(None, ox.NamedNode(predicate), None, None):
+            o = q.object
+            yield str(q.subject), predicate, o.value if isinstance(o, ox.NamedNode) else None
+
+
+def summary_quads(facts: Iterable[Fact], graphs: Graphs) -> list[ox.Quad]:
+    """The summaries graph, sorted: concept usage counts, keyword pair counts, resource count.
+
+    A fact stated in two graphs counts once (the stored queries count DISTINCT resources)."""
+    users: dict[str, set[str]] = defaultdict(set)
+    keywords: dict[str, set[str]] = defaultdict(set)
+    resources: set[str] = set()
+    for s, p, o in facts:
+        if o is None:
+            continue
+        if p == RDF_TYPE:
+            if o == RESOURCE_CLASS:
+                resources.add(s)
+            continue
+        users[o].add(s)
+        if p == KEYWORD:
+            keywords[s].add(o)
+    pairs: Counter[tuple[str, str]] = Counter()
+    for found in keywords.values():
+        ordered = sorted(found)
+        for i, first in enumerate(ordered):
+            for second in ordered[i + 1 :]:
+                pairs[(first, second)] += 1
+    g = summaries_graph(graphs)
+    base = g.value.rsplit("graph/", 1)[0]
+    s_ns = SUMMARY_NS
+    count = ox.NamedNode(s_ns + "resources")
+    out: list[ox.Quad] = []
+    for concept, subjects in users.items():
+        out.append(ox.Quad(ox.NamedNode(concept), count, _integer(len(subjects)), g))
+    kind, first_p, second_p = (ox.NamedNode(s_ns + n) for n in ("KeywordPair", "first", "second"))
+    a = ox.NamedNode(RDF_TYPE)
+    for (first, second), n in pairs.items():
+        digest = hashlib.sha256(f"{first} {second}".encode()).hexdigest()[:16]
+        node = ox.NamedNode(f"{base}summary/keyword-pair/{digest}")
+        out += [
+            ox.Quad(node, a, kind, g),
+            ox.Quad(node, first_p, ox.NamedNode(first), g),
+            ox.Quad(node, second_p, ox.NamedNode(second), g),
+            ox.Quad(node, count, _integer(n), g),
+        ]
+    catalog = ox.NamedNode(f"{base}summary/catalog")
+    out.append(ox.Quad(catalog, ox.NamedNode(s_ns + "resourceCount"), _integer(len(resources)), g))
+    label, comment = ox.NamedNode(RDFS + "label"), ox.NamedNode(RDFS + "comment")
+    for name, text, note in TERMS:
+        term = ox.NamedNode(s_ns + name)
+        out += [
+            ox.Quad(term, label, ox.Literal(text, language="en"), g),
+            ox.Quad(term, comment, ox.Literal(note, language="en"), g),
+        ]
+    out.sort(key=lambda q: (str(q.subject), str(q.predicate), str(q.object)))
+    return out
+
+
+def _integer(n: int) -> ox.Literal:
+    return ox.Literal(str(n), datatype=ox.NamedNode(XSD + "integer"))
+
+
+def ensure_summaries(store: ox.Store, graphs: Graphs) -> bool:
+    """Add the summaries graph to a writable store that lacks it; True when it was added."""
+    g = summaries_graph(graphs)
+    if store.contains_named_graph(g):
+        return False
+    store.bulk_extend(summary_quads(facts_from_store(store), graphs))
+    return True
