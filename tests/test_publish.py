@@ -342,3 +342,30 @@ def test_site_pages_link_to_existing_files_and_sitemap_lists_them(release: Path)
         if rel.startswith(("resource/", "org/", "concept/")):
             stem = (site / rel).with_suffix("")
             assert stem.with_suffix(".ttl").is_file() and stem.with_suffix(".jsonld").is_file()
+
+
+def test_write_dumps_alone_gives_the_release_dumps(release: Path, tmp_path: Path) -> None:
+    from resource_kg.publish import write_dumps
+
+    catalog = Catalog.load(ROOT, today=DATE)
+    stats = write_dumps(catalog, tmp_path / "new")
+    write_dumps(catalog, catalog.triples(), tmp_path / "old")  # the older call still works
+    for name in [*DUMPS, "context.jsonld"]:
+        assert (tmp_path / "new" / name).read_bytes() == (release / name).read_bytes(), name
+        assert (tmp_path / "old" / name).read_bytes() == (release / name).read_bytes(), name
+    union = rdflib.Graph().parse(release / "catalog.ttl", format="turtle")
+    assert stats.triples == len(union)
+    assert stats.distinct_subjects == len(set(union.subjects()))
+
+
+def test_index_data_is_a_separate_script(release: Path) -> None:
+    site = release / "site"
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert '<script src="catalog-index.js"></script><script src="assets/facets.js">' in index
+    script = (site / "catalog-index.js").read_text(encoding="utf-8")
+    prefix = "window.rkgCatalog = "
+    body = script.splitlines()[1]
+    assert body.startswith(prefix) and body.endswith(";")
+    data = json.loads(body[len(prefix) : -1])
+    assert [f["key"] for f in data["facets"]][:2] == ["audience", "population"]
+    assert sorted(row["i"] for row in data["rows"]) == ["3182", "3736", "4184"]

@@ -12,6 +12,7 @@ import datetime as dt
 import functools
 import io
 import json
+import os
 import shutil
 import threading
 from collections.abc import Iterator
@@ -25,7 +26,13 @@ import rdflib
 from resource_kg.catalog import Catalog
 from resource_kg.publish import publish
 
-playwright_sync = pytest.importorskip("playwright.sync_api")
+# Outside CI a machine without the browser skips this test; CI sets RKG_REQUIRE_BROWSER=1 so
+# that a missing browser fails instead of passing unnoticed.
+REQUIRED = os.environ.get("RKG_REQUIRE_BROWSER") == "1"
+if REQUIRED:
+    import playwright.sync_api as playwright_sync
+else:
+    playwright_sync = pytest.importorskip("playwright.sync_api")
 
 FIXTURE = Path(__file__).parent / "fixtures" / "publish" / "site"
 DATE = dt.date(2024, 5, 1)
@@ -44,7 +51,10 @@ CHROMIUM_FLAGS = [
 def _chromium() -> str:
     found = shutil.which("chromium") or shutil.which("chromium-browser")
     if found is None:
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+        message = "Debian's chromium is not installed (apt-get install chromium)"
+        if REQUIRED:
+            pytest.fail(message)
+        pytest.skip(message)
     return found
 
 

@@ -13,6 +13,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -198,8 +199,15 @@ def read_release(folder: Path) -> PreviousRelease:
     trig = folder / "catalog.trig"
     if not trig.is_file():
         raise PublishError("not a release folder: it holds no catalog.trig", file=folder)
+    labels = _LabelPicker()
+    by_subject: dict[str, Description] = defaultdict(lambda: defaultdict(set))
+    resources: set[str] = set()
     try:
-        quads = list(ox.parse(path=str(trig), format=ox.RdfFormat.TRIG))
+        # Streamed: a large release is never held as one list of quads.
+        for q in ox.parse(path=str(trig), format=ox.RdfFormat.TRIG):
+            labels.add(q.subject, q.predicate.value, q.object)
+            if str(q.graph_name).endswith("/graph/catalog>"):
+                _describe(by_subject, resources, q.subject, q.predicate, q.object)
     except SyntaxError as exc:
         raise PublishError(f"previous release does not parse: {exc}", file=trig) from exc
     version, date = folder.name, None
@@ -212,8 +220,23 @@ def read_release(folder: Path) -> PreviousRelease:
                 version = t.object.value
             if t.predicate.value == DCT + "issued" and str(t.subject).endswith("#dataset>"):
                 date = t.object.value
-    catalog = [q for q in quads if str(q.graph_name).endswith("/graph/catalog>")]
-    return PreviousRelease(version, date, _descriptions(catalog), _labels(quads))
+    return PreviousRelease(version, date, _finish(by_subject, resources), labels.labels())
+
+
+def _describe(
+    by_subject: dict[str, Description], resources: set[str], s: Any, p: Any, o: Any
+) -> None:
+    """Record one catalog-graph fact (IRI subject, no blank-node or quoted-triple object)."""
+    if not isinstance(s, ox.NamedNode) or isinstance(o, ox.BlankNode | ox.Triple):
+        return
+    by_subject[s.value][p.value].add(o)
+    if p == RDF_TYPE and o == RESOURCE:
+        resources.add(s.value)
+
+
+def _finish(by_subject: dict[str, Description], resources: set[str]) -> dict[str, Description]:
+    """Property → values of every rkg:Resource of the catalog graph."""
+    return {iri: dict(by_subject[iri]) for iri in sorted(resources)}
 
 
 def _descriptions(quads: list[ox.Quad]) -> dict[str, Description]:
@@ -221,30 +244,66 @@ def _descriptions(quads: list[ox.Quad]) -> dict[str, Description]:
     by_subject: dict[str, Description] = defaultdict(lambda: defaultdict(set))
     resources: set[str] = set()
     for q in quads:
-        if not isinstance(q.subject, ox.NamedNode) or isinstance(
-            q.object, ox.BlankNode | ox.Triple
-        ):
-            continue
-        by_subject[q.subject.value][q.predicate.value].add(q.object)
-        if q.predicate == RDF_TYPE and q.object == RESOURCE:
-            resources.add(q.subject.value)
-    return {iri: dict(by_subject[iri]) for iri in sorted(resources)}
+        _describe(by_subject, resources, q.subject, q.predicate, q.object)
+    return _finish(by_subject, resources)
+
+
+def _current_descriptions(catalog: Catalog) -> dict[str, Description]:
+    """`_descriptions` of the catalog graph, from the quad table's keys (shared terms)."""
+    table = catalog.quad_table
+    terms = table.table.terms
+    graph, rdf_type, resource = str(catalog.graphs.catalog), str(RDF_TYPE), str(RESOURCE)
+    keys = [k for k in table.keys if k[0] == graph]
+    wanted = {k[1] for k in keys if k[2] == rdf_type and k[3] == resource}
+    by_subject: dict[str, Description] = defaultdict(lambda: defaultdict(set))
+    for _, s, p, o in keys:
+        if s in wanted and o[0] != "_" and not o.startswith("<<"):
+            by_subject[terms[s].value][terms[p].value].add(terms[o])
+    return {iri: dict(by_subject[iri]) for iri in sorted(by_subject)}
+
+
+class _LabelPicker:
+    """A display label per IRI: prefLabel, name, title or rdfs:label, first found wins."""
+
+    RANK = {
+        p: i
+        for i, p in enumerate((SKOS + "prefLabel", FOAF + "name", DCT + "title", RDFS + "label"))
+    }
+
+    def __init__(self) -> None:
+        self.best: dict[str, tuple[int, str]] = {}
+
+    def add(self, s: Any, p: str, o: Any) -> None:
+        r = self.RANK.get(p)
+        if r is None or not isinstance(o, ox.Literal) or isinstance(s, ox.Triple):
+            return
+        cand = (r, o.value)
+        old = self.best.get(s.value)
+        if old is None or cand < old:
+            self.best[s.value] = cand
+
+    def labels(self) -> dict[str, str]:
+        return {k: v[1] for k, v in self.best.items()}
 
 
 def _labels(quads: list[ox.Quad]) -> dict[str, str]:
     """A display label per IRI: prefLabel, name, title or rdfs:label, first found wins."""
-    wanted = (SKOS + "prefLabel", FOAF + "name", DCT + "title", RDFS + "label")
-    rank = {p: i for i, p in enumerate(wanted)}
-    best: dict[str, tuple[int, str]] = {}
+    picker = _LabelPicker()
     for q in quads:
-        r = rank.get(q.predicate.value)
-        if r is None or not isinstance(q.object, ox.Literal) or isinstance(q.subject, ox.Triple):
-            continue
-        key = q.subject.value
-        cand = (r, q.object.value)
-        if key not in best or cand < best[key]:
-            best[key] = cand
-    return {k: v[1] for k, v in best.items()}
+        picker.add(q.subject, q.predicate.value, q.object)
+    return picker.labels()
+
+
+def _current_labels(catalog: Catalog) -> dict[str, str]:
+    """`_labels` of all the catalog's quads, from the quad table's keys."""
+    table = catalog.quad_table
+    terms = table.table.terms
+    picker = _LabelPicker()
+    ranked = {f"<{p}>" for p in _LabelPicker.RANK}
+    for _, s, p, o in table.keys:
+        if p in ranked and o[0] == '"':
+            picker.add(terms[s], terms[p].value, terms[o])
+    return picker.labels()
 
 
 # ---------------------------------------------------------------- comparing
@@ -255,8 +314,8 @@ def compare(catalog: Catalog, version: str, date: dt.date, previous: Path | None
     if previous is None:
         return Changes(version, date, None, None)
     prev = read_release(previous)
-    current = _descriptions(catalog.graph_quads(catalog.graphs.catalog))
-    labels = {**prev.labels, **_labels(catalog.quads)}
+    current = _current_descriptions(catalog)
+    labels = {**prev.labels, **_current_labels(catalog)}
     compactor = Compactor(PREFIXES)
     changes = Changes(version, date, prev.version, prev.date)
     for iri in sorted(set(current) | set(prev.resources), key=_natural):

@@ -17,9 +17,11 @@ import re
 import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -32,7 +34,7 @@ from resource_kg.config import CONCEPT_BASE
 from resource_kg.config import ONTOLOGY_NS as RKG
 from resource_kg.errors import PublishError
 from resource_kg.files import write_atomic
-from resource_kg.graph import DCT, FOAF, PREFIXES, RDF, SKOS, XSD
+from resource_kg.graph import DCT, FOAF, PREFIXES, RDF, SKOS, XSD, TripleKey
 from resource_kg.vocab import slugify
 
 DCAT = "http://www.w3.org/ns/dcat#"
@@ -163,6 +165,19 @@ def next_version(out: Path) -> str:
     return f"{major}.{minor}.{patch + 1}"
 
 
+def ntriples_chunks(keys: list[TripleKey], size: int = 50_000) -> Iterator[bytes]:
+    """Sorted N-Triples from sorted, distinct triple keys, a block of lines at a time.
+
+    The keys are the N-Triples forms of the terms, and sorting the (s, p, o) tuples sorts the
+    lines bytewise: a term that is a prefix of another is followed in its line by a space,
+    which sorts before any character that can continue a term (and UTF-8 keeps code-point
+    order), so the lines come out in `LC_ALL=C sort` order without sorting them again.
+    """
+    join = " ".join
+    for i in range(0, len(keys), size):
+        yield (" .\n".join(map(join, keys[i : i + size])) + " .\n").encode("utf-8")
+
+
 def sorted_ntriples(triples: list[ox.Triple]) -> bytes:
     """N-Triples with lines in bytewise order (what `LC_ALL=C sort` gives)."""
     data = _b(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
@@ -178,6 +193,24 @@ def gzip_bytes(data: bytes) -> bytes:
     return buf.getvalue()
 
 
+def write_gzip(path: Path, chunks: Iterable[bytes]) -> None:
+    """The bytes of `gzip_bytes(b"".join(chunks))`, compressed in a second thread.
+
+    zlib releases the GIL, so compression runs on the other core while this thread makes the
+    next block of lines; chunking does not change deflate's output.
+    """
+    with path.open("wb") as raw, ThreadPoolExecutor(max_workers=1) as pool:
+        gz = gzip.GzipFile(filename="", fileobj=raw, mode="wb", compresslevel=6, mtime=0)
+        pending: list[Future[int]] = []
+        for chunk in chunks:
+            pending.append(pool.submit(gz.write, chunk))
+            while len(pending) > 2:
+                pending.pop(0).result()
+        for f in pending:
+            f.result()
+        gz.close()
+
+
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as fh:
@@ -186,14 +219,25 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def sha256sums(folder: Path) -> str:
-    """`sha256sum -c` input over every file of the folder except SHA256SUMS, sorted by path."""
+def sha256sums(folder: Path, known: dict[Path, str] | None = None) -> str:
+    """`sha256sum -c` input over every file of the folder except SHA256SUMS, sorted by path.
+
+    `known` holds digests already computed while writing (path → hex); the others are read,
+    on two threads (reading and hashing release the GIL)."""
+    by_name = {p.as_posix(): d for p, d in (known or {}).items()}
     files = sorted(
         p.relative_to(folder).as_posix()
         for p in folder.rglob("*")
         if p.is_file() and p.name != SUMS
     )
-    return "".join(f"{sha256_file(folder / rel)}  {rel}\n" for rel in files)
+    root = folder.as_posix() + "/"
+    todo = [rel for rel in files if root + rel not in by_name]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for rel, digest in zip(
+            todo, pool.map(sha256_file, (folder / r for r in todo)), strict=True
+        ):
+            by_name[root + rel] = digest
+    return "".join(f"{by_name[root + rel]}  {rel}\n" for rel in files)
 
 
 @contextmanager
@@ -235,9 +279,56 @@ def _namespace(iri: str) -> str:
     return iri[: cut + 1]
 
 
+@dataclass(frozen=True)
+class DumpStats:
+    """What void.ttl says about the union graph, counted in one pass while the dumps are written.
+
+    Entities are the distinct IRI subjects that have an rdf:type; `per_class` counts the
+    distinct subjects of each class, `per_property` the triples of each property; `topics`
+    are the topic concepts resources use, with their label (None: no skos:prefLabel).
+    """
+
+    triples: int
+    entities: int
+    distinct_subjects: int
+    distinct_objects: int
+    per_class: dict[str, int]
+    per_property: dict[str, int]
+    topics: dict[str, str | None]
+
+    @classmethod
+    def of(cls, keys: Sequence[TripleKey], terms: dict[str, object]) -> DumpStats:
+        """Counts over sorted, distinct triple keys; set and Counter work stays in C."""
+        rdf_type, topic, pref = f"<{RDF}type>", f"<{RKG}topic>", f"<{SKOS}prefLabel>"
+        per_property = Counter(map(itemgetter(1), keys))
+        typed = [k for k in keys if k[1] == rdf_type and k[2][0] == "<"]
+        per_class: dict[str, set[str]] = {}
+        for s, _, o in typed:
+            per_class.setdefault(o, set()).add(s)
+        used = {k[2] for k in keys if k[1] == topic and k[2][0] == "<"}
+        labels: dict[str, str] = {}
+        for s, _, o in (k for k in keys if k[1] == pref and k[2][0] == '"' and k[0] in used):
+            labels[s] = _value(terms[o])  # the last in sorted order wins, as before
+        return cls(
+            triples=len(keys),
+            entities=len({s for s, _, _ in typed if s[0] == "<"}),
+            distinct_subjects=len(set(map(itemgetter(0), keys))),
+            distinct_objects=len(set(map(itemgetter(2), keys))),
+            per_class={_value(terms[c]): len(v) for c, v in per_class.items()},
+            per_property={_value(terms[p]): n for p, n in per_property.items()},
+            topics={_value(terms[t]): labels.get(t) for t in used},
+        )
+
+
+def _value(term: object) -> str:
+    value = getattr(term, "value", None)
+    assert isinstance(value, str)
+    return value
+
+
 def void_description(
     catalog: Catalog,
-    triples: list[ox.Triple],
+    stats: DumpStats,
     folder: Path,
     *,
     version: str,
@@ -293,23 +384,8 @@ def void_description(
 
     # Themes: the topic concepts resources use, from the topics scheme.
     topic_scheme = f"{CONCEPT_BASE}topic"
-    topic = RKG + "topic"
-    used_topics = sorted(
-        {
-            t.object.value
-            for t in triples
-            if t.predicate.value == topic and isinstance(t.object, ox.NamedNode)
-        }
-    )
-    wanted = set(used_topics)
-    labels = {
-        t.subject.value: t.object.value
-        for t in triples
-        if t.predicate.value == SKOS + "prefLabel"
-        and isinstance(t.subject, ox.NamedNode)
-        and isinstance(t.object, ox.Literal)
-        and t.subject.value in wanted
-    }
+    used_topics = sorted(stats.topics)
+    labels = {iri: label for iri, label in stats.topics.items() if label is not None}
     if used_topics:
         add(cat, DCAT + "themeTaxonomy", _n(topic_scheme))
         add(_n(topic_scheme), RDF + "type", _n(SKOS + "ConceptScheme"))
@@ -352,7 +428,7 @@ def void_description(
         add(dist, DCT + "license", license_)
 
     # VoID statistics over the union graph.
-    out += void_statistics(ds, doc, triples)
+    out += void_statistics(ds, doc, stats)
     for g, n in catalog.triples_per_graph().items():
         part = _n(doc + "graph-" + slugify(g.rsplit("/", 1)[-1]))
         add(ds, VOID + "subset", part)
@@ -370,33 +446,16 @@ def void_description(
     return header.encode("utf-8") + body
 
 
-def void_statistics(ds: ox.NamedNode, doc: str, triples: list[ox.Triple]) -> list[ox.Triple]:
-    """Counts VoID defines, class and property partitions, and the vocabularies used.
-
-    Entities are the distinct IRI subjects that have an rdf:type.
-    """
-    rdf_type = RDF + "type"
-    subjects: set[str] = set()
-    objects: set[str] = set()
-    typed: set[str] = set()
-    per_class: dict[str, set[str]] = {}
-    per_property: Counter[str] = Counter()
-    for t in triples:
-        p = t.predicate.value
-        subjects.add(str(t.subject))
-        objects.add(str(t.object))
-        per_property[p] += 1
-        if p == rdf_type and isinstance(t.object, ox.NamedNode):
-            per_class.setdefault(t.object.value, set()).add(str(t.subject))
-            if isinstance(t.subject, ox.NamedNode):
-                typed.add(t.subject.value)
+def void_statistics(ds: ox.NamedNode, doc: str, stats: DumpStats) -> list[ox.Triple]:
+    """Counts VoID defines, class and property partitions, and the vocabularies used."""
+    per_class, per_property = stats.per_class, stats.per_property
     compactor = jsonld.Compactor(PREFIXES)
     integer = XSD + "integer"
     out = [
-        ox.Triple(ds, _n(VOID + "triples"), _lit(len(triples), integer)),
-        ox.Triple(ds, _n(VOID + "entities"), _lit(len(typed), integer)),
-        ox.Triple(ds, _n(VOID + "distinctSubjects"), _lit(len(subjects), integer)),
-        ox.Triple(ds, _n(VOID + "distinctObjects"), _lit(len(objects), integer)),
+        ox.Triple(ds, _n(VOID + "triples"), _lit(stats.triples, integer)),
+        ox.Triple(ds, _n(VOID + "entities"), _lit(stats.entities, integer)),
+        ox.Triple(ds, _n(VOID + "distinctSubjects"), _lit(stats.distinct_subjects, integer)),
+        ox.Triple(ds, _n(VOID + "distinctObjects"), _lit(stats.distinct_objects, integer)),
         ox.Triple(ds, _n(VOID + "classes"), _lit(len(per_class), integer)),
         ox.Triple(ds, _n(VOID + "properties"), _lit(len(per_property), integer)),
     ]
@@ -423,7 +482,7 @@ def void_statistics(ds: ox.NamedNode, doc: str, triples: list[ox.Triple]) -> lis
         out += [
             ox.Triple(ds, _n(VOID + "classPartition"), part),
             ox.Triple(part, _n(VOID + "class"), _n(cls)),
-            ox.Triple(part, _n(VOID + "entities"), _lit(len(per_class[cls]), integer)),
+            ox.Triple(part, _n(VOID + "entities"), _lit(per_class[cls], integer)),
         ]
     for prop in sorted(per_property):
         part = part_iri("property", prop)
@@ -496,9 +555,7 @@ def publish(
     out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{version}.", suffix=".partial", dir=out))
     try:
-        triples = catalog.triples()
-        with _step(progress, "writing dumps"):
-            write_dumps(catalog, triples, tmp)
+        stats = write_dumps(catalog, tmp, progress=progress)
         _write(tmp / "validation-report.csv", report.render("csv"))
         _write(tmp / "validation-report.ttl", report.render("ttl"))
         with _step(progress, "comparing with the previous release"):
@@ -506,15 +563,22 @@ def publish(
         _write(tmp / "CHANGES.md", changes.markdown(notes))
         notes.append(f"Release {version}: {changes.summary()}.")
         _write(tmp / "changes.ttl", changes.turtle(base_url))
+        written: dict[Path, str] = {}
         site.build_site(
-            catalog, tmp / "site", version=version, date=date, base_url=base_url, progress=progress
+            catalog,
+            tmp / "site",
+            version=version,
+            date=date,
+            base_url=base_url,
+            progress=progress,
+            digests=written,
         )
         with _step(progress, "describing the dataset (VoID, DCAT) and checksums"):
             _write(
                 tmp / "void.ttl",
                 void_description(
                     catalog,
-                    triples,
+                    stats,
                     tmp,
                     version=version,
                     date=date,
@@ -522,7 +586,7 @@ def publish(
                     notes=notes,
                 ),
             )
-            _write(tmp / SUMS, sha256sums(tmp))
+            _write(tmp / SUMS, sha256sums(tmp, written))
         files = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file())
         _make_readable(tmp)
         os.sync()
@@ -554,17 +618,50 @@ def _make_readable(folder: Path) -> None:
         p.chmod(0o755 if p.is_dir() else 0o644)
 
 
-def write_dumps(catalog: Catalog, triples: list[ox.Triple], folder: Path) -> None:
-    """The six dump files; all sorted, so equal input gives equal bytes."""
-    _write(folder / "catalog.ttl", catalog.serialize_turtle())
-    _write(folder / "catalog.trig", catalog.serialize_trig())
-    _write(folder / "catalog.nt.gz", gzip_bytes(sorted_ntriples(triples)))
-    compactor = jsonld.Compactor(jsonld.catalog_prefixes(catalog.settings.base))
-    _write(folder / "context.jsonld", jsonld.dumps(compactor.context()) + "\n")
-    _write(folder / "catalog.jsonld", jsonld.document(compactor, triples, "context.jsonld"))
+def write_dumps(
+    catalog: Catalog,
+    folder: Path | list[ox.Triple],
+    legacy_folder: Path | None = None,
+    *,
+    progress: Progress | None = None,
+) -> DumpStats:
+    """The six dump files and context.jsonld, streamed from the catalog's quad table.
+
+    Everything is written from the sorted string keys of `Catalog.quad_table`: Turtle and
+    TriG through pyoxigraph's streaming serializer (one object at a time), N-Triples and
+    JSON-LD as text, so 100k resources never exist as millions of pyoxigraph objects.
+    Returns the VoID statistics counted on the way. `write_dumps(catalog, triples, folder)`,
+    the older form, still works; the triples are not needed and are ignored.
+    """
+    if legacy_folder is not None:
+        folder = legacy_folder
+    assert isinstance(folder, Path)
+    folder.mkdir(parents=True, exist_ok=True)
+    table = catalog.quad_table
+    terms = table.table.terms
+    with _step(progress, "writing catalog.trig"), (folder / "catalog.trig").open("wb") as fh:
+        ox.serialize(table.iter_quads(), fh, format=ox.RdfFormat.TRIG, prefixes=PREFIXES)
+    keys = table.triple_keys()
+    # The N-Triples blocks are compressed on the other core while Turtle is written.
+    with (
+        _step(progress, "writing catalog.nt.gz, catalog.ttl"),
+        ThreadPoolExecutor(max_workers=1) as pool,
+    ):
+        nt = pool.submit(write_gzip, folder / "catalog.nt.gz", ntriples_chunks(keys))
+        with (folder / "catalog.ttl").open("wb") as fh:
+            ox.serialize(
+                table.iter_triples(keys), fh, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES
+            )
+        nt.result()
+    with _step(progress, "writing catalog.jsonld"):
+        compactor = jsonld.Compactor(jsonld.catalog_prefixes(catalog.settings.base))
+        _write(folder / "context.jsonld", jsonld.dumps(compactor.context()) + "\n")
+        with (folder / "catalog.jsonld").open("w", encoding="utf-8", newline="\n") as text:
+            jsonld.KeyWriter(compactor, terms).write(text, keys, "context.jsonld")
     for name, graph in (
         ("ontology.ttl", catalog.graphs.ontology),
         ("vocabularies.ttl", catalog.graphs.vocabularies),
     ):
-        part = [q.triple for q in catalog.graph_quads(graph)]
+        part = table.iter_triples(k[1:] for k in table.graph_keys(str(graph)))
         _write(folder / name, _b(ox.serialize(part, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)))
+    return DumpStats.of(keys, terms)

@@ -10,9 +10,12 @@ escaped, so no value can close the element.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html
 import json
+import queue
 import re
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from importlib import resources
@@ -25,12 +28,13 @@ from rich.progress import Progress
 from resource_kg import jsonld
 from resource_kg.catalog import Catalog
 from resource_kg.config import CONCEPT_BASE
-from resource_kg.graph import DCT, FIELD_SPECS, FOAF, PREFIXES, RDF, RDFS, SCHEMA, SKOS
+from resource_kg.graph import DCT, FIELD_SPECS, FOAF, PREFIXES, RDF, RDFS, SCHEMA, SKOS, QuadKey
 from resource_kg.vocab import concept_scheme_key
 
 OWL = "http://www.w3.org/2002/07/owl#"
 RKG = "https://w3id.org/resource-kg/ontology#"
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+TAG = re.compile("<[^>]+>")
 
 #: The facets of the index page: key, heading, and where the values come from.
 FACETS: tuple[tuple[str, str], ...] = (
@@ -60,8 +64,6 @@ def safe_name(text: str) -> str:
     """A file name for an IRI's last segment: kept when already safe, else slug + short hash."""
     if SAFE_NAME.match(text) and text not in (".", ".."):
         return text
-    import hashlib
-
     slug = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.")[:40] or "x"
     return f"{slug}-{hashlib.sha1(text.encode()).hexdigest()[:8]}"
 
@@ -89,57 +91,70 @@ class Entity:
 
 @dataclass
 class SiteModel:
-    """The graph grouped for page writing: one pass over the quads, then lookups."""
+    """The graph grouped for page writing: one pass over the quad keys, then lookups.
+
+    Built from `Catalog.quad_table` (N-Triples string keys and one shared pyoxigraph term per
+    distinct value), so no pyoxigraph object is made per quad; `keys_of` holds each entity's
+    quad keys (its tags' included) for the .ttl and .jsonld written beside its page.
+    """
 
     catalog: Catalog
     facts: dict[str, dict[str, list[ox.NamedNode | ox.Literal]]] = field(default_factory=dict)
     derived: dict[str, list[str]] = field(default_factory=dict)
     tags: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
-    quads_of: dict[str, list[ox.Quad]] = field(default_factory=dict)
+    keys_of: dict[str, list[QuadKey]] = field(default_factory=dict)
     inverse: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     inverse_derived: dict[str, list[str]] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
     entities: dict[str, Entity] = field(default_factory=dict)
+    link_cache: dict[str, dict[str, str]] = field(default_factory=dict)
+    sort_keys: dict[str, str] = field(default_factory=dict)
+
+    def text_key(self, fragment: str) -> str:
+        """Sort key of an HTML fragment: its text without tags, case-folded (remembered)."""
+        key = self.sort_keys.get(fragment)
+        if key is None:
+            key = self.sort_keys[fragment] = TAG.sub("", fragment).casefold()
+        return key
 
     @classmethod
     def build(cls, catalog: Catalog) -> SiteModel:
         m = cls(catalog)
-        g = catalog.graphs
+        table = catalog.quad_table
+        terms = table.table.terms
+        derived_graph = str(catalog.graphs.derived)
         facts: dict[str, dict[str, list[ox.NamedNode | ox.Literal]]] = defaultdict(
             lambda: defaultdict(list)
         )
-        quads_of: dict[str, list[ox.Quad]] = defaultdict(list)
+        keys_of: dict[str, list[QuadKey]] = defaultdict(list)
         tag_parts: dict[str, dict[str, str]] = defaultdict(dict)
         derived: dict[str, list[str]] = defaultdict(list)
         types: dict[str, set[str]] = defaultdict(set)
         rank = {SKOS + "prefLabel": 0, FOAF + "name": 1, DCT + "title": 2, RDFS + "label": 3}
         best: dict[str, tuple[int, str]] = {}
-        for q in catalog.quads:
-            s = q.subject
-            if not isinstance(s, ox.NamedNode) or isinstance(q.object, ox.BlankNode | ox.Triple):
+        tag_preds = {RDF + "subject", RDF + "object", RKG + "sourceField", RKG + "matchedLabel"}
+        serves, rdf_type = RKG + "servesPopulation", RDF + "type"
+        for quad in table.keys:
+            g, sk, pk, ok = quad
+            if sk[0] != "<" or ok[0] == "_" or ok.startswith("<<"):
+                continue  # blank-node subjects and objects, quoted triples: not shown
+            s, p, o = terms[sk].value, terms[pk].value, terms[ok]
+            if g == derived_graph:
+                if p == serves and ok[0] == "<":
+                    derived[s].append(o.value)
+                elif p in tag_preds:
+                    tag_parts[s][p] = o.value
+                keys_of[s].append(quad)
                 continue
-            p, o = q.predicate.value, q.object
-            if q.graph_name == g.derived:
-                if p == RKG + "servesPopulation" and isinstance(o, ox.NamedNode):
-                    derived[s.value].append(o.value)
-                elif p in (
-                    RDF + "subject",
-                    RDF + "object",
-                    RKG + "sourceField",
-                    RKG + "matchedLabel",
-                ):
-                    tag_parts[s.value][p] = o.value
-                quads_of[s.value].append(q)
-                continue
-            quads_of[s.value].append(q)
-            facts[s.value][p].append(o)
-            if p == RDF + "type" and isinstance(o, ox.NamedNode):
-                types[s.value].add(o.value)
+            keys_of[s].append(quad)
+            facts[s][p].append(o)
+            if p == rdf_type and ok[0] == "<":
+                types[s].add(o.value)
             r = rank.get(p)
-            if r is not None and isinstance(o, ox.Literal):
+            if r is not None and ok[0] == '"':
                 cand = (r, o.value)
-                if s.value not in best or cand < best[s.value]:
-                    best[s.value] = cand
+                if s not in best or cand < best[s]:
+                    best[s] = cand
         m.facts = {k: dict(v) for k, v in facts.items()}
         m.labels = {k: v[1] for k, v in best.items()}
         m.derived = {k: sorted(set(v)) for k, v in derived.items()}
@@ -156,9 +171,9 @@ class SiteModel:
                 )
             )
             # A resource's .ttl carries its tags, so the provenance travels with it.
-            quads_of[subject].extend(quads_of.pop(node, []))
+            keys_of[subject].extend(keys_of.pop(node, []))
         m.tags = dict(tags)
-        m.quads_of = dict(quads_of)
+        m.keys_of = dict(keys_of)
         for iri, classes in sorted(types.items()):
             last = iri.rstrip("/#").rsplit("/", 1)[-1]
             if RKG + "Resource" in classes:
@@ -217,11 +232,19 @@ class Page:
         self.path = path
         self.info = info
         self.root = "../" * path.count("/")
+        # Links depend only on the target and the page's depth: made once per depth.
+        self._links = model.link_cache.setdefault(self.root, {})
 
     def href(self, target_path: str, ext: str = ".html") -> str:
         return f"{self.root}{target_path}{ext}"
 
     def link(self, iri: str) -> str:
+        html_ = self._links.get(iri)
+        if html_ is None:
+            html_ = self._links[iri] = self._link(iri)
+        return html_
+
+    def _link(self, iri: str) -> str:
         ent = self.m.entities.get(iri)
         if ent is None:
             if iri.startswith(("http://", "https://")):
@@ -310,9 +333,7 @@ def resource_page(m: SiteModel, ent: Entity, info: SiteInfo) -> str:
         vals = m.values(iri, spec.predicate)
         if not vals:
             continue
-        shown = sorted(
-            (pg.value(v) for v in vals), key=lambda s: re.sub("<[^>]+>", "", s).casefold()
-        )
+        shown = sorted((pg.value(v) for v in vals), key=m.text_key)
         rows.append(
             f"<dt>{e(name.replace('_', ' ').capitalize())}</dt>"
             f'<dd><ul class="inline">{"".join(f"<li>{x}</li>" for x in shown)}</ul></dd>'
@@ -664,6 +685,7 @@ def index_data(m: SiteModel) -> dict[str, Any]:
     }
 
 
+INDEX_SCRIPT = "catalog-index.js"
 DOWNLOADS: tuple[tuple[str, str], ...] = (
     ("catalog.ttl", "all graphs merged, Turtle"),
     ("catalog.nt.gz", "all graphs merged, sorted N-Triples, gzip"),
@@ -679,7 +701,13 @@ DOWNLOADS: tuple[tuple[str, str], ...] = (
 )
 
 
-def index_page(m: SiteModel, info: SiteInfo) -> str:
+def index_page(m: SiteModel, info: SiteInfo) -> tuple[str, str]:
+    """index.html and the script holding its data (INDEX_SCRIPT).
+
+    The data is a separate static script rather than inline JSON: at 100k resources it is
+    tens of MB, which a browser caches and parses once as a script, and a plain <script src>
+    works from any static host and from a local folder (file://), where fetch() does not.
+    """
     pg = Page(m, "index", info)
     data = index_data(m)
     downloads = "".join(
@@ -705,10 +733,7 @@ def index_page(m: SiteModel, info: SiteInfo) -> str:
 <h2 id="downloads">Downloads</h2>
 <ul>{downloads}</ul>
 <p>Each resource, organization and concept page has a Turtle and a JSON-LD file beside it.
-See also the <a href="ontology.html">ontology and concept schemes</a>.</p>
-<script type="application/json" id="catalog-data">
-{script_json(data)}
-</script>"""
+See also the <a href="ontology.html">ontology and concept schemes</a>.</p>"""
     ld = {
         "@context": "https://schema.org",
         "@type": "Dataset",
@@ -723,7 +748,11 @@ See also the <a href="ontology.html">ontology and concept schemes</a>.</p>
             for name, _ in DOWNLOADS[:6]
         ],
     }
-    return pg.render(info.title, body, data=ld, scripts=("assets/facets.js",))
+    script = (
+        "// The catalog's facets and one row per resource, read by assets/facets.js.\n"
+        f"window.rkgCatalog = {script_json(data)};\n"
+    )
+    return pg.render(info.title, body, data=ld, scripts=(INDEX_SCRIPT, "assets/facets.js")), script
 
 
 # ---------------------------------------------------------------- writing
@@ -737,14 +766,20 @@ def build_site(
     date: dt.date,
     base_url: str,
     progress: Progress | None = None,
+    digests: dict[Path, str] | None = None,
 ) -> list[str]:
-    """Write site/ into `folder`; returns the page paths (below site/) in sitemap order."""
+    """Write site/ into `folder`; returns the page paths (below site/) in sitemap order.
+
+    When `digests` is given, the SHA-256 of every file written is put in it (path → hex)."""
     s = catalog.settings
     info = SiteInfo(
         s.title, s.description, s.publisher, s.license, version, date, f"{base_url}site/"
     )
     model = SiteModel.build(catalog)
-    compactor = jsonld.Compactor(jsonld.catalog_prefixes(catalog.settings.base))
+    prefixes = jsonld.catalog_prefixes(catalog.settings.base)
+    compactor = jsonld.Compactor(prefixes)
+    table = catalog.quad_table
+    writer = jsonld.KeyWriter(compactor, table.table.terms)
     writers = {
         "resource": resource_page,
         "organization": organization_page,
@@ -758,34 +793,87 @@ def build_site(
         else None
     )
     pages = ["index", "ontology"]
-    _write(folder / "index.html", index_page(model, info))
-    _write(folder / "ontology.html", ontology_page(model, info))
-    for asset in ("site.css", "facets.js"):
-        _write(
-            folder / "assets" / asset,
-            resources.files("resource_kg").joinpath("site_assets").joinpath(asset).read_bytes(),
-        )
-    if progress is not None and task is not None:
-        progress.advance(task, 2)
-    for ent in entities:
-        _write(folder / f"{ent.path}.html", writers[ent.kind](model, ent, info))
-        quads = model.quads_of.get(ent.iri, [])
-        seen = {(str(q.subject), str(q.predicate), str(q.object)): q.triple for q in quads}
-        triples = [seen[k] for k in sorted(seen)]
-        ttl = ox.serialize(
-            triples,
-            format=ox.RdfFormat.TURTLE,
-            prefixes=jsonld.catalog_prefixes(catalog.settings.base),
-        )
-        _write(folder / f"{ent.path}.ttl", ttl or b"")
-        _write(
-            folder / f"{ent.path}.jsonld", jsonld.document(compactor, triples, compactor.prefixes)
-        )
-        pages.append(ent.path)
+    with FileWriter(digests=digests) as files:
+        page, script = index_page(model, info)
+        files.put(folder / "index.html", page)
+        files.put(folder / INDEX_SCRIPT, script)
+        files.put(folder / "ontology.html", ontology_page(model, info))
+        for asset in ("site.css", "facets.js"):
+            files.put(
+                folder / "assets" / asset,
+                resources.files("resource_kg").joinpath("site_assets").joinpath(asset).read_bytes(),
+            )
         if progress is not None and task is not None:
-            progress.advance(task)
-    _write(folder / "sitemap.xml", sitemap(info, pages))
+            progress.advance(task, 2)
+        for ent in entities:
+            files.put(folder / f"{ent.path}.html", writers[ent.kind](model, ent, info))
+            keys = sorted({k[1:] for k in model.keys_of.get(ent.iri, [])})
+            ttl = ox.serialize(
+                table.iter_triples(keys), format=ox.RdfFormat.TURTLE, prefixes=prefixes
+            )
+            files.put(folder / f"{ent.path}.ttl", ttl or b"")
+            files.put(folder / f"{ent.path}.jsonld", writer.document(keys, compactor.prefixes))
+            pages.append(ent.path)
+            if progress is not None and task is not None:
+                progress.advance(task)
+        files.put(folder / "sitemap.xml", sitemap(info, pages))
     return pages
+
+
+class FileWriter:
+    """Writes files on two background threads while the caller renders the next page.
+
+    At 100k resources the site is ≈ 330k small files, and creating a file is kernel work
+    that releases the GIL: done here, it overlaps with page rendering on the other core.
+    Folders are made in the caller's thread, before their files are queued; the queue is
+    bounded so rendered pages never pile up in memory. The first error is raised again
+    by `put` or on leaving the `with` block.
+    """
+
+    def __init__(
+        self, workers: int = 2, backlog: int = 512, digests: dict[Path, str] | None = None
+    ) -> None:
+        self.digests = digests
+        self._queue: queue.Queue[tuple[Path, bytes] | None] = queue.Queue(maxsize=backlog)
+        self._dirs: set[Path] = set()
+        self._error: BaseException | None = None
+        self._threads = [threading.Thread(target=self._run, daemon=True) for _ in range(workers)]
+        for t in self._threads:
+            t.start()
+
+    def __enter__(self) -> FileWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for _ in self._threads:
+            self._queue.put(None)
+        for t in self._threads:
+            t.join()
+        if self._error is not None and exc[0] is None:
+            raise self._error
+
+    def put(self, path: Path, data: bytes | str) -> None:
+        if self._error is not None:
+            raise self._error
+        parent = path.parent
+        if parent not in self._dirs:
+            parent.mkdir(parents=True, exist_ok=True)
+            self._dirs.add(parent)
+        self._queue.put((path, data.encode("utf-8") if isinstance(data, str) else data))
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            if self._error is not None:
+                continue
+            try:
+                item[0].write_bytes(item[1])
+                if self.digests is not None:  # SHA256SUMS need not read the file back
+                    self.digests[item[0]] = hashlib.sha256(item[1]).hexdigest()
+            except BaseException as exc:  # handed to the caller's thread
+                self._error = exc
 
 
 def sitemap(info: SiteInfo, pages: list[str]) -> str:
@@ -797,9 +885,3 @@ def sitemap(info: SiteInfo, pages: list[str]) -> str:
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n' + urls + "</urlset>\n"
     )
-
-
-def _write(path: Path, data: bytes | str) -> None:
-    """Plain write: the site lives in the release's temporary folder until it is renamed."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)

@@ -1,11 +1,15 @@
 // Faceted browsing of the catalog: written for resource-kg, no library, no network.
-// The data is the JSON in <script id="catalog-data">: facet value lists and one row per
-// resource whose facet values are indexes into those lists. Within a facet the selected
+// The data is window.rkgCatalog, set by catalog-index.js (loaded just before this script):
+// facet value lists and one row per resource whose facet values are indexes into those lists. Within a facet the selected
 // values are alternatives (OR); across facets they all apply (AND). A value's count is the
 // number of rows it would show, given the other facets and the text filter.
 (function () {
   "use strict";
-  var data = JSON.parse(document.getElementById("catalog-data").textContent);
+  var data = window.rkgCatalog;
+  if (!data) {
+    document.getElementById("summary").textContent = "The catalog data (catalog-index.js) did not load.";
+    return;
+  }
   var facets = data.facets;
   var rows = data.rows;
   var LIMIT = 200;
