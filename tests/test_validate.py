@@ -424,3 +424,65 @@ def test_build_validate_runs_the_same_validation(tmp_path: Path) -> None:
     assert res.returncode == 1
     assert (bad / "dist" / "catalog.trig").is_file()
     assert "Same url as record r2" in res.stdout
+
+
+# ---------------------------------------------------------------- scale machinery
+
+
+@pytest.mark.parametrize("case", ["invalid/curation-duplicates", "valid/complete-record"])
+def test_json_report_equals_the_standard_library_rendering(case: str) -> None:
+    from resource_kg.report import json_doc, json_doc_reference
+
+    report = validate(load(case), DAY)
+    assert json_doc(report) == json_doc_reference(report)
+
+
+def test_worker_processes_give_the_same_findings() -> None:
+    catalog = load("invalid/curation-review")
+    alone = validate(catalog, DAY, batch_size=1, workers=1)
+    assert validate(catalog, DAY, batch_size=2, workers=2).findings == alone.findings
+
+
+def test_whole_graph_checks_on_named_triples_equal_the_full_store() -> None:
+    from resource_kg.validate import (
+        _Cache,
+        _owners,
+        _whole_graph_checks,
+        focus_from_keys,
+        load_shapes,
+        parts_of,
+        run_facts,
+        sparql_results,
+    )
+
+    catalog = load("invalid/curation-duplicates")
+    shapes = load_shapes(catalog.paths.shapes, catalog.paths.root)
+    parts = parts_of(catalog)
+    focus = focus_from_keys(shapes, parts.every)
+    checks = [
+        (c, set().union(*(focus[o] for o in _owners(shapes, c))))
+        for c in shapes.sparql
+        if c.whole_graph and "Curation" in c.shape
+    ]
+    run = ox.NamedNode(catalog.settings.base + "graph/validation-run")
+    facts = [ox.Quad(t.subject, t.predicate, t.object, run) for t in run_facts("x:", DAY)]
+    mine = _whole_graph_checks(parts, checks, facts, _Cache(None, ""))
+    names = {c.shape for c, _ in checks}
+    full = [r for r in sparql_results(catalog, shapes, DAY) if r.shape in names]
+    assert sorted(map(str, mine)) == sorted(map(str, full))
+    assert len(mine) == 4  # r1/r2 share a url, r3/r4 a normalized title
+
+
+def test_cli_rerun_after_an_edit_equals_a_run_without_caches(tmp_path: Path) -> None:
+    root = copy("invalid/curation-review", tmp_path)
+    args = ("validate", str(root), "--date", "2025-06-01", "--format", "json")
+    first = rkg(*args, cwd=tmp_path)
+    assert (root / ".rkg-cache" / "validate.pickle").is_file()
+    record = root / "data/resources/r2.yaml"
+    record.write_text(record.read_text().replace("2024-05-31", "2025-05-31"), encoding="utf-8")
+    again = rkg(*args, cwd=tmp_path)
+    fresh = rkg(*args, "--no-cache", cwd=tmp_path)
+    assert again.stdout == fresh.stdout
+    assert again.stdout != first.stdout
+    assert json.loads(first.stdout)["summary"]["results"] == 3
+    assert json.loads(again.stdout)["summary"]["results"] == 2

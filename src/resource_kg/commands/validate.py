@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from pathlib import Path
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from resource_kg import buildcache
 from resource_kg.catalog import Catalog
 from resource_kg.cli import ROOT_ARG, cli, err, load
 from resource_kg.errors import ValidationError
@@ -92,8 +94,8 @@ def run_validation(
 @click.option(
     "--no-cache",
     is_flag=True,
-    help="Revalidate every record instead of reusing results of unchanged records "
-    "(kept in ROOT/.rkg-cache/).",
+    help="Rebuild and revalidate every record instead of reusing the build and the results "
+    "of unchanged record files (kept in ROOT/.rkg-cache/).",
 )
 @click.option(
     "--out",
@@ -131,7 +133,9 @@ def validate_command(
                  2 could not validate (bad shapes, records that fail to build).
     """
     day = parse_date(date_text)
-    catalog = load(root, quiet=True)
+    cached = engine == "fast" and not no_cache
+    catalog = buildcache.load(root) if cached else load(root, quiet=True)
+    gc.freeze()  # the catalog lives to the end: keep the collector (and forked workers) off it
     report = run_validation(catalog, day, engine=engine, incremental=not no_cache)
     text = report.render(fmt)
     if out_file is not None:
