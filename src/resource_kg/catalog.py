@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +14,7 @@ import pyoxigraph as ox
 
 from resource_kg.config import Paths, Settings, load_settings, resolve_paths
 from resource_kg.errors import Diagnostic
+from resource_kg.files import atomic_output
 from resource_kg.graph import (
     PREFIXES,
     GraphBuilder,
@@ -231,18 +230,9 @@ class Catalog:
 def _stream_atomic(
     path: Path, items: Iterator[ox.Quad] | Iterator[ox.Triple], fmt: ox.RdfFormat
 ) -> None:
-    """Serialize into a temporary file beside `path`, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            ox.serialize(items, fh, format=fmt, prefixes=PREFIXES)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Serialize straight into a temporary file beside `path`, then rename it into place."""
+    with atomic_output(path) as fh:
+        ox.serialize(items, fh, format=fmt, prefixes=PREFIXES)
 
 
 def _add_quads(table: TermTable, quads: list[ox.Quad], out: list[QuadKey]) -> None:

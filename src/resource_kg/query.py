@@ -521,21 +521,14 @@ class RdflibEngine:
 
 
 def _rdflib_cell(term: object) -> Cell:
-    import rdflib
+    from resource_kg.terms import rdflib_to_ox  # rdflib loads only when its engine is used
 
     if term is None:
         return None
-    if isinstance(term, rdflib.URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, rdflib.BNode):
-        return ox.BlankNode(str(term))
-    if isinstance(term, rdflib.Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype is not None:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
-    raise QueryError(f"unsupported term in result: {term!r}")
+    found = rdflib_to_ox(term)
+    if found is None:
+        raise QueryError(f"unsupported term in result: {term!r}")
+    return found
 
 
 def resource_finder(engine: Engine) -> ResourceFinder:

@@ -59,6 +59,7 @@ from resource_kg.errors import ValidationError
 from resource_kg.files import write_atomic
 from resource_kg.graph import FIELD_SPECS, PREFIXES, RDF, UNRESOLVED, XSD, QuadKey, resource_iri
 from resource_kg.records import FIELDS, Record
+from resource_kg.terms import OxTerm, rdflib_to_ox
 from resource_kg.vocab import subject_lines
 
 SH = "http://www.w3.org/ns/shacl#"
@@ -212,18 +213,11 @@ def to_rdflib(term: Any) -> Node:
     raise ValidationError(f"cannot validate RDF term {term!r}")
 
 
-def to_ox(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-    if isinstance(term, rdflib.URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, rdflib.Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype is not None:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
-    if isinstance(term, rdflib.BNode):
-        return ox.BlankNode(str(term))
-    raise ValidationError(f"cannot read RDF term {term!r}")
+def to_ox(term: Node) -> OxTerm:
+    found = rdflib_to_ox(term)
+    if found is None:
+        raise ValidationError(f"cannot read RDF term {term!r}")
+    return found
 
 
 def _nt(term: Any) -> str:
