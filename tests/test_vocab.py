@@ -131,6 +131,8 @@ def test_seed_and_sample_labels_all_resolve(lexicon: Lexicon) -> None:
         ("audience", "c‑suite (CEOs, CFOs, CIO, COOs, CMOs, etc.)", "c-suite"),
         ("audience", "Board", "board-of-directors"),
         ("population", "330(h)", "peh"),
+        ("population", "330h", "peh"),
+        ("audience", "CSuite", "c-suite"),
         ("population", "farmworkers", "msaw"),
         ("population", "PHPC", "rph"),
         (

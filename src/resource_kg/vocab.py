@@ -125,15 +125,19 @@ class Lexicon:
     def __init__(self) -> None:
         self.terms: dict[str, Term] = {}
         self.index: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        # The same labels without word breaks, so "330h" finds "330(h)" and "csuite" "C-Suite".
+        self.compact: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
         self.locations: dict[str, tuple[str, int]] = {}
 
     def add(self, term: Term) -> None:
         self.terms[term.iri] = term
         self.locations.setdefault(term.iri, (term.file, term.line))
         for label in term.labels:
-            bucket = self.index[term.scheme][normalize(label)]
-            if term.iri not in bucket:
-                bucket.append(term.iri)
+            key = normalize(label)
+            for index, k in ((self.index, key), (self.compact, key.replace(" ", ""))):
+                bucket = index[term.scheme][k]
+                if term.iri not in bucket:
+                    bucket.append(term.iri)
 
     def schemes(self) -> list[str]:
         return sorted(self.index)
@@ -145,7 +149,10 @@ class Lexicon:
         """Exact (normalized) match of a label, notation or IRI within one scheme."""
         if label in self.terms and self.terms[label].scheme == scheme:
             return Resolution(label, label)
-        hits = self.index.get(scheme, {}).get(normalize(label), [])
+        key = normalize(label)
+        hits = self.index.get(scheme, {}).get(key, [])
+        if not hits:
+            hits = self.compact.get(scheme, {}).get(key.replace(" ", ""), [])
         if len(hits) == 1:
             return Resolution(label, hits[0])
         if len(hits) > 1:
