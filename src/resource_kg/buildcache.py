@@ -391,10 +391,3 @@ def _duplicate_urls(
         out += builder.diagnostics[with_other + (with_other - alone) :]
         del builder.diagnostics[alone:]
     return out
-
-
-def clear(root: Path | str) -> None:
-    """Forget the build cache of a catalog."""
-    folder = cache_path(root)
-    for path in [*folder.glob("*.pickle"), folder / "context"]:
-        path.unlink(missing_ok=True)

@@ -144,12 +144,6 @@ class Catalog:
     def _by_id(self) -> dict[str, Record]:
         return {r.id: r for r in self.records}
 
-    def record_for_iri(self, iri: str) -> Record | None:
-        prefix = f"{self.settings.base}resource/"
-        if not iri.startswith(prefix):
-            return None
-        return self._by_id.get(iri[len(prefix) :].split("/", 1)[0])
-
     def graph_quads(self, graph: ox.NamedNode) -> list[ox.Quad]:
         table = self._table
         return list(table.iter_quads(table.graph_keys(str(graph))))

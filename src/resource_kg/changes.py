@@ -239,17 +239,8 @@ def _finish(by_subject: dict[str, Description], resources: set[str]) -> dict[str
     return {iri: dict(by_subject[iri]) for iri in sorted(resources)}
 
 
-def _descriptions(quads: list[ox.Quad]) -> dict[str, Description]:
-    """Property → values of every rkg:Resource of the catalog graph."""
-    by_subject: dict[str, Description] = defaultdict(lambda: defaultdict(set))
-    resources: set[str] = set()
-    for q in quads:
-        _describe(by_subject, resources, q.subject, q.predicate, q.object)
-    return _finish(by_subject, resources)
-
-
 def _current_descriptions(catalog: Catalog) -> dict[str, Description]:
-    """`_descriptions` of the catalog graph, from the quad table's keys (shared terms)."""
+    """Field values per resource of the catalog graph, from the quad table's keys."""
     table = catalog.quad_table
     terms = table.table.terms
     graph, rdf_type, resource = str(catalog.graphs.catalog), str(RDF_TYPE), str(RESOURCE)

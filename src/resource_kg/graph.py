@@ -466,9 +466,3 @@ def _url_key(url: str) -> str:
     """URLs that differ only by scheme, `www.` or a trailing slash are the same page."""
     key = re.sub(r"^https?://(www\.)?", "", url.strip().lower())
     return key.rstrip("/")
-
-
-def sort_quads(quads: Iterable[ox.Quad]) -> list[ox.Quad]:
-    """Distinct quads in one fixed order, so every serialization is byte-identical."""
-    table = QuadTable.from_quads(quads).sorted()
-    return list(table.iter_quads())

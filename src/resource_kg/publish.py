@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import hashlib
-import io
 import os
 import re
 import shutil
@@ -178,23 +177,9 @@ def ntriples_chunks(keys: list[TripleKey], size: int = 50_000) -> Iterator[bytes
         yield (" .\n".join(map(join, keys[i : i + size])) + " .\n").encode("utf-8")
 
 
-def sorted_ntriples(triples: list[ox.Triple]) -> bytes:
-    """N-Triples with lines in bytewise order (what `LC_ALL=C sort` gives)."""
-    data = _b(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
-    lines = sorted(set(data.splitlines()))
-    return b"".join(line + b"\n" for line in lines if line)
-
-
-def gzip_bytes(data: bytes) -> bytes:
-    """gzip with no file name and mtime 0, so the same input always gives the same bytes."""
-    buf = io.BytesIO()
-    with gzip.GzipFile(filename="", fileobj=buf, mode="wb", compresslevel=6, mtime=0) as gz:
-        gz.write(data)
-    return buf.getvalue()
-
-
 def write_gzip(path: Path, chunks: Iterable[bytes]) -> None:
-    """The bytes of `gzip_bytes(b"".join(chunks))`, compressed in a second thread.
+    """gzip (no file name, mtime 0: same input, same bytes) of the chunks, compressed in a
+    second thread.
 
     zlib releases the GIL, so compression runs on the other core while this thread makes the
     next block of lines; chunking does not change deflate's output.

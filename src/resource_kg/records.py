@@ -58,7 +58,6 @@ LIST_FIELDS: frozenset[str] = frozenset(
         "populations",
     }
 )
-SCALAR_FIELDS: frozenset[str] = frozenset(FIELDS) - LIST_FIELDS
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 LIST_SEPARATOR = ";"
 RECORD_SUFFIXES = (".yaml", ".yml", ".csv", ".jsonl")
