@@ -8,7 +8,7 @@ value} (a duplicate url also names `same_as`, the earlier record whose url it re
 build warns on the later record, validation flags both), so a test can check that the build
 and validation report exactly those. The same N and seed give byte-identical files.
 
-    python bench/generate.py 1000 --seed 7 --out bench/work/1k [--format yaml|jsonl]
+    python bench/generate.py 1000 --seed 7 --out bench/scratch/1k [--format yaml|jsonl]
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ and its ratio to the naive rdflib + pySHACL path on the same data.
 
     python bench/run.py [--sizes 1000,10000,100000] [--cap 300] [--query-cap 60] [--seed 1]
 
-Per size it writes a synthetic catalog (bench/generate.py) into bench/work/ (gitignored), runs
+Per size it writes a synthetic catalog (bench/generate.py) into bench/scratch/ (gitignored), runs
 every step as its own process (wall time, and peak RSS from the kernel's rusage of that
 process), and writes bench/results/latest.md and latest.json. Naive steps are stopped after
 --cap seconds (each naive rdflib query after --query-cap) and reported as "> cap", their
@@ -29,7 +29,7 @@ from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
-WORK = BENCH / "work"
+WORK = BENCH / "scratch"
 RESULTS = BENCH / "results"
 sys.path.insert(0, str(BENCH))
 

@@ -47,7 +47,7 @@ from resource_kg.graph import (
     _url_key,
     resource_iri,
 )
-from resource_kg.records import RECORD_SUFFIXES, Record, read_file
+from resource_kg.records import RECORD_SUFFIXES, Record, claim_id, read_file
 from resource_kg.tagging import Tag, Tagger
 from resource_kg.validate import Parts, record_digest
 from resource_kg.vocab import Lexicon, load_organizations, load_vocabularies
@@ -250,16 +250,7 @@ def _load(root: Path, today: dt.date | None, save: bool) -> Catalog:
                 record.file = str(shown)
         files[str(shown)] = (st.st_size, st.st_mtime_ns, entries)
         for i, record in enumerate(file_records):
-            first = seen.get(record.id)
-            if first is not None:
-                raise StructureError(
-                    f"id {record.id} is used twice: here and in {first.file}:{first.line}",
-                    file=shown,
-                    line=record.line_of("id"),
-                    field="id",
-                    record_id=record.id,
-                )
-            seen[record.id] = record
+            claim_id(record, seen)
             records.append(record)
             if entries is not None:
                 cached[record.id] = entries[i]

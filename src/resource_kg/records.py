@@ -594,15 +594,20 @@ def read_records(folder: Path, display_root: Path | None = None) -> list[Record]
             raise
         for record in file_records:
             record.file = str(shown)
-            first = seen.get(record.id)
-            if first is not None:
-                raise StructureError(
-                    f"id {record.id} is used twice: here and in {first.file}:{first.line}",
-                    file=shown,
-                    line=record.line_of("id"),
-                    field="id",
-                    record_id=record.id,
-                )
-            seen[record.id] = record
+            claim_id(record, seen)
             records.append(record)
     return records
+
+
+def claim_id(record: Record, seen: dict[str, Record]) -> None:
+    """Register a record's id; the same id twice is a structural error naming both places."""
+    first = seen.get(record.id)
+    if first is not None:
+        raise StructureError(
+            f"id {record.id} is used twice: here and in {first.file}:{first.line}",
+            file=record.file,
+            line=record.line_of("id"),
+            field="id",
+            record_id=record.id,
+        )
+    seen[record.id] = record
