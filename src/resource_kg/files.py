@@ -30,3 +30,21 @@ def write_atomic(path: Path, data: bytes | str) -> None:
     """Write `data` to `path` atomically (temp file + rename)."""
     with atomic_output(path) as fh:
         fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+
+
+class NotUtf8(ValueError):
+    """Bytes that are not UTF-8: where the first bad byte is, for a message naming the line."""
+
+    def __init__(self, data: bytes, exc: UnicodeDecodeError) -> None:
+        super().__init__(str(exc))
+        self.byte = data[exc.start]
+        self.offset = exc.start
+        self.line = data[: exc.start].count(b"\n") + 1
+
+
+def decode_utf8(data: bytes) -> str:
+    """UTF-8 text without a leading byte-order mark; NotUtf8 says where it is not UTF-8."""
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        raise NotUtf8(data, exc) from exc

@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from resource_kg.config import load_settings, resolve_paths
 from resource_kg.errors import RkgError
+from resource_kg.files import NotUtf8, decode_utf8
 from resource_kg.graph import FIELD_SPECS, Graphs
 from resource_kg.recordfile import canonical, changed_fields, header_comments, write_record
 from resource_kg.records import FIELDS, ID_PATTERN, LIST_FIELDS, Record, Value
@@ -456,14 +457,14 @@ class PageReader:
         except OSError as exc:
             raise RkgError(f"cannot read file: {exc.strerror}", file=path) from exc
         try:
-            text = data.decode("utf-8").removeprefix("\ufeff")
-        except UnicodeDecodeError as exc:
+            text = decode_utf8(data)
+        except NotUtf8 as bad:
             raise RkgError(
-                f"cannot read file: it is not UTF-8 text (byte 0x{data[exc.start]:02x} "
-                f"at offset {exc.start})",
+                f"cannot read file: it is not UTF-8 text (byte 0x{bad.byte:02x} "
+                f"at offset {bad.offset})",
                 file=path,
-                line=data[: exc.start].count(b"\n") + 1,
-            ) from exc
+                line=bad.line,
+            ) from bad
         if is_html(path, text):
             return html_lines(text)
         return text_lines(text), None

@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 
 from resource_kg.errors import StructureError
-from resource_kg.files import write_atomic
+from resource_kg.files import NotUtf8, decode_utf8, write_atomic
 from resource_kg.records import FIELDS, ID_PATTERN, LIST_FIELDS, Record, Value
 
 #: Columns a CSV import cannot do without: a row must say which record it is and what it is.
@@ -253,13 +253,13 @@ def read_csv_rows(path: Path, column_map: Mapping[str, str] | None = None) -> li
     except OSError as exc:
         raise StructureError(f"cannot read file: {exc.strerror}", file=path) from exc
     try:
-        text = data.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError as exc:
+        text = decode_utf8(data)
+    except NotUtf8 as bad:
         raise StructureError(
-            f"file is not UTF-8 (byte 0x{data[exc.start]:02x}); save it as UTF-8 CSV",
+            f"file is not UTF-8 (byte 0x{bad.byte:02x}); save it as UTF-8 CSV",
             file=path,
-            line=data[: exc.start].count(b"\n") + 1,
-        ) from exc
+            line=bad.line,
+        ) from bad
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = [col.strip() for col in next(reader)]

@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from resource_kg.errors import StructureError
+from resource_kg.files import NotUtf8, decode_utf8
 
 #: Record fields in their documented order (data/README.md explains each).
 FIELDS: tuple[str, ...] = (
@@ -97,16 +98,13 @@ def _suggest(name: str, choices: Iterable[str]) -> str:
 
 def _decode(path: Path, data: bytes) -> str:
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        return decode_utf8(data)
+    except NotUtf8 as bad:
         raise StructureError(
-            f"file is not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
-            "save it as UTF-8",
+            f"file is not UTF-8 (byte 0x{bad.byte:02x} at offset {bad.offset}); save it as UTF-8",
             file=path,
-            line=line,
-        ) from exc
-    return text.removeprefix("\ufeff")
+            line=bad.line,
+        ) from bad
 
 
 def _check_id(raw: object, path: Path, line: int) -> str:
