@@ -255,3 +255,14 @@ def test_cli_build_prints_warnings_with_location_and_succeeds(tmp_path: Path) ->
         "warning: data/resources/50.yaml:10: record 50: field 'topics': unknown label 'Helth Equity'"
         in result.stderr
     )
+
+
+def test_organizations_file_not_utf8_names_line(tmp_path: Path) -> None:
+    root = catalog_dir(tmp_path, {"1.yaml": GOOD.format(id="1")})
+    (root / "data" / "organizations.yaml").write_bytes(
+        b"- id: mcn\n  name: Migrant Clinicians Network\n- id: x\n  name: Caf\xe9\n"
+    )
+    with pytest.raises(StructureError) as info:
+        Catalog.load(root)
+    assert (info.value.file, info.value.line) == ("data/organizations.yaml", 4)
+    assert "UTF-8" in info.value.message

@@ -19,6 +19,7 @@ import yaml
 
 from resource_kg.config import CONCEPT_BASE
 from resource_kg.errors import StructureError, VocabularyError
+from resource_kg.files import NotUtf8, decode_utf8
 
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
@@ -228,11 +229,15 @@ def load_organizations(path: Path, root: Path, base: str, lexicon: Lexicon) -> l
         return []
     shown = _shown(path, root)
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = decode_utf8(path.read_bytes())
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         node = yaml.compose(text, Loader=loader)
-    except UnicodeDecodeError as exc:
-        raise StructureError("file is not UTF-8", file=shown) from exc
+    except NotUtf8 as bad:
+        raise StructureError(
+            f"file is not UTF-8 (byte 0x{bad.byte:02x} at offset {bad.offset}); save it as UTF-8",
+            file=shown,
+            line=bad.line,
+        ) from bad
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         raise StructureError(
