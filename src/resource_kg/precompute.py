@@ -1,9 +1,18 @@
-"""The summaries graph: counts that SPARQL cannot aggregate quickly enough at 100k resources.
+"""The summaries graph: what SPARQL cannot compute quickly enough at 100k resources.
 
-Two stored queries read these counts instead of aggregating the catalog on every run:
+Two stored queries read counts instead of aggregating the catalog on every run:
 `concept-usage` (resources per concept) and `keyword-pairs` (resources per pair of keywords;
-≈ 1M keyword pairs to group at 100k resources, 1.4–2.7 s on pyoxigraph). They are computed once
-from the built quads, in plain Python over N-Triples strings, and kept in the named graph
+≈ 1M keyword pairs to group at 100k resources, 1.4–2.7 s on pyoxigraph).
+
+The selective queries read page windows: every resource is numbered into windows of
+`WINDOW_SIZE` resources along each order a stored query pages by (`sum:idWindow` by id,
+`sum:addedWindow` newest first, `sum:reviewWindow` never reviewed then oldest review). A query
+that matches tens of thousands of resources would otherwise find and sort all of them before
+its first page (0.4–0.6 s at 100k); restricted to the first window it reads 1,000 resources
+(≈ 7 ms), and `query.run_stored` widens the windows until the page is full (see there).
+
+Everything here is computed once from the built quads, in plain Python over N-Triples strings,
+and kept in the named graph
 `{base}graph/summaries`, which the cached query store, the library's in-memory store, the rdflib
 engine and `rkg push` all include, so every engine reads the same numbers. `rkg build` does not
 write this graph to dist/: it is a query index, not catalog content.
@@ -34,8 +43,15 @@ USAGE_PREDICATES = frozenset(
 KEYWORD = ONTOLOGY_NS + "keyword"
 RDF_TYPE = RDF + "type"
 RESOURCE_CLASS = ONTOLOGY_NS + "Resource"
+IDENTIFIER = DCT + "identifier"
+DATE_ADDED = ONTOLOGY_NS + "dateAdded"
+LAST_REVIEWED = ONTOLOGY_NS + "lastReviewed"
+#: Predicates whose literal values the page windows are ordered by.
+LITERAL_PREDICATES = frozenset({IDENTIFIER, DATE_ADDED, LAST_REVIEWED})
 #: Predicates whose triples the summaries are computed from.
-INPUT_PREDICATES = USAGE_PREDICATES | {RDF_TYPE}
+INPUT_PREDICATES = USAGE_PREDICATES | LITERAL_PREDICATES | {RDF_TYPE}
+#: Resources in one page window.
+WINDOW_SIZE = 1000
 
 #: Summary terms: (local name, label, comment).
 TERMS = (
@@ -48,9 +64,28 @@ TERMS = (
         "How many distinct resources use this concept, or carry both keywords of this pair.",
     ),
     ("resourceCount", "resources in the catalog", "How many resources (rkg:Resource) there are."),
+    ("windows", "page windows", "How many page windows each order has (the last may be short)."),
+    (
+        "idWindow",
+        "window in id order",
+        "The page window of a resource when resources are ordered by id (0 is the first).",
+    ),
+    (
+        "addedWindow",
+        "window in order of addition",
+        "The page window of a resource when resources are ordered newest added first, then by"
+        " id; resources without a date added come last.",
+    ),
+    (
+        "reviewWindow",
+        "window in review order",
+        "The page window of a resource when resources are ordered never reviewed first (by id),"
+        " then by their oldest last review, then by id.",
+    ),
 )
 
-#: One input triple: subject (any stable string), predicate IRI, object IRI (None if a literal).
+#: One input triple: subject (N-Triples form), predicate IRI, and object: an IRI, the lexical
+#: form of a literal of one of LITERAL_PREDICATES, or None for any other literal.
 Fact = tuple[str, str, str | None]
 
 
@@ -69,8 +104,15 @@ def facts_from_table(table: QuadTable) -> Iterator[Fact]:
     wanted = {f"<{p}>": p for p in INPUT_PREDICATES}
     for _g, s, p, o in table.keys:
         predicate = wanted.get(p)
-        if predicate is not None:
-            yield s, predicate, o[1:-1] if o.startswith("<") else None
+        if predicate is None:
+            continue
+        if o.startswith("<"):
+            yield s, predicate, o[1:-1]
+        elif predicate in LITERAL_PREDICATES and o.startswith('"'):
+            # Ids and dates hold no escapes, so the quoted text is the lexical form.
+            yield s, predicate, o[1 : o.rindex('"')]
+        else:
+            yield s, predicate, None
 
 
 def facts_from_store(store: ox.Store) -> Iterator[Fact]:
@@ -78,22 +120,34 @@ def facts_from_store(store: ox.Store) -> Iterator[Fact]:
     for predicate in sorted(INPUT_PREDICATES):
         for q in store.quads_for_pattern(None, ox.NamedNode(predicate), None, None):
             o = q.object
-            yield str(q.subject), predicate, o.value if isinstance(o, ox.NamedNode) else None
+            if isinstance(o, ox.NamedNode) or (
+                isinstance(o, ox.Literal) and predicate in LITERAL_PREDICATES
+            ):
+                yield str(q.subject), predicate, o.value
+            else:
+                yield str(q.subject), predicate, None
 
 
-def summary_quads(facts: Iterable[Fact], graphs: Graphs) -> list[ox.Quad]:
-    """The summaries graph, sorted: concept usage counts, keyword pair counts, resource count.
+def summary_quads(
+    facts: Iterable[Fact], graphs: Graphs, window_size: int = WINDOW_SIZE
+) -> list[ox.Quad]:
+    """The summaries graph, sorted: concept usage counts, keyword pair counts, resource count,
+    page windows.
 
     A fact stated in two graphs counts once (the stored queries count DISTINCT resources)."""
     users: dict[str, set[str]] = defaultdict(set)
     keywords: dict[str, set[str]] = defaultdict(set)
     resources: set[str] = set()
+    literals: dict[str, dict[str, list[str]]] = {p: defaultdict(list) for p in LITERAL_PREDICATES}
     for s, p, o in facts:
         if o is None:
             continue
         if p == RDF_TYPE:
             if o == RESOURCE_CLASS:
                 resources.add(s)
+            continue
+        if p in LITERAL_PREDICATES:
+            literals[p][s].append(o)
             continue
         users[o].add(s)
         if p == KEYWORD:
@@ -124,6 +178,12 @@ def summary_quads(facts: Iterable[Fact], graphs: Graphs) -> list[ox.Quad]:
         ]
     catalog = ox.NamedNode(f"{base}summary/catalog")
     out.append(ox.Quad(catalog, ox.NamedNode(s_ns + "resourceCount"), _integer(len(resources)), g))
+    windows = -(-len(resources) // window_size)
+    out.append(ox.Quad(catalog, ox.NamedNode(s_ns + "windows"), _integer(windows), g))
+    for name, ordered in _orders(resources, literals).items():
+        prop = ox.NamedNode(s_ns + name)
+        for i, s in enumerate(ordered):
+            out.append(ox.Quad(ox.NamedNode(s[1:-1]), prop, _integer(i // window_size), g))
     label, comment = ox.NamedNode(RDFS + "label"), ox.NamedNode(RDFS + "comment")
     for name, text, note in TERMS:
         term = ox.NamedNode(s_ns + name)
@@ -133,6 +193,23 @@ def summary_quads(facts: Iterable[Fact], graphs: Graphs) -> list[ox.Quad]:
         ]
     out.sort(key=lambda q: (str(q.subject), str(q.predicate), str(q.object)))
     return out
+
+
+def _orders(resources: set[str], literals: dict[str, dict[str, list[str]]]) -> dict[str, list[str]]:
+    """The resources in each page order, matching the ORDER BY of the queries that use it.
+
+    Ids compare by code point and dates (YYYY-MM-DD) as text, as SPARQL compares them. A
+    resource with two values of a field (invalid, but possible) is placed by the one the
+    query's order meets first."""
+    ids = literals[IDENTIFIER]
+    by_id = sorted(resources, key=lambda s: (0, min(ids[s]), s) if s in ids else (1, "", s))
+    added = literals[DATE_ADDED]
+    newest = sorted((s for s in by_id if s in added), key=lambda s: max(added[s]), reverse=True)
+    newest += [s for s in by_id if s not in added]
+    reviewed = literals[LAST_REVIEWED]
+    review = [s for s in by_id if s not in reviewed]
+    review += sorted((s for s in by_id if s in reviewed), key=lambda s: min(reviewed[s]))
+    return {"idWindow": by_id, "addedWindow": newest, "reviewWindow": review}
 
 
 def _integer(n: int) -> ox.Literal:

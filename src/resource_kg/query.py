@@ -27,11 +27,12 @@ import difflib
 import hashlib
 import itertools
 import json
+import math
 import os
 import re
 import shutil
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -43,6 +44,7 @@ from resource_kg.errors import QueryError, RkgError
 from resource_kg.files import write_atomic
 from resource_kg.graph import DCT, Graphs
 from resource_kg.precompute import (
+    SUMMARY_NS,
     dataset_graphs,
     ensure_summaries,
     facts_from_table,
@@ -125,6 +127,18 @@ class StoredQuery:
     def param(self, name: str) -> Parameter | None:
         return next((p for p in self.params if p.name == name), None)
 
+    @property
+    def windowed(self) -> bool:
+        """Whether the query pages through the summaries graph's windows (see run_stored)."""
+        return WINDOW_VAR in self.text
+
+    @property
+    def plain_text(self) -> str:
+        """The query without its window line: the same rows from the catalog's graphs alone."""
+        return "".join(
+            line for line in self.text.splitlines(keepends=True) if WINDOW_VAR not in line
+        )
+
     def example_command(self) -> str:
         args = "".join(f" --param {k}={_shell_quote(v)}" for k, v in self.example.items())
         return f"rkg query {self.name}{args}"
@@ -139,6 +153,13 @@ def _shell_quote(value: str) -> str:
 def _values_block(name: str) -> re.Pattern[str]:
     return re.compile(r"VALUES\s+\?_" + re.escape(name) + r"\s*\{[^{}]*\}")
 
+
+#: The variable of a stored query's page-window line (one line holding its VALUES block and
+#: its `?resource sum:...Window ?_window` pattern).
+WINDOW_VAR = "?_window"
+#: The share of a catalog's windows worth reading one by one before the whole query is cheaper
+#: (10 windows of ≈ 10 ms each at 100k resources).
+WINDOW_SHARE = 0.1
 
 #: The one `LIMIT n` clause a `limit` parameter sets.
 LIMIT_CLAUSE = re.compile(r"\bLIMIT\s+\d+\b")
@@ -455,6 +476,9 @@ def to_value(column: str, cell: Cell) -> Value:
 class Engine(Protocol):
     """Something that answers a SPARQL SELECT over the catalog's dataset."""
 
+    #: Whether the engine always sees the summaries graph (so page windows can be used).
+    summaries: bool
+
     def select(self, query: str) -> Result: ...
 
 
@@ -467,6 +491,8 @@ class EmbeddedEngine:
 
     A writable store without the summaries graph (such as `Catalog.store`) gets it added
     here, once, so the precomputed queries answer on it too (≈ 2 s at 100k resources)."""
+
+    summaries = True
 
     def __init__(self, store: ox.Store, graphs: Graphs, source: str = "query") -> None:
         self.store = store
@@ -495,6 +521,8 @@ class EmbeddedEngine:
 
 class RdflibEngine:
     """rdflib's own SPARQL engine over the same quads: slow, but an independent check."""
+
+    summaries = True
 
     def __init__(self, dataset: rdflib.Dataset, source: str = "query") -> None:
         self.dataset = dataset
@@ -564,7 +592,54 @@ def run_stored(
     """Resolve the parameters, bind them as RDF terms and run the stored query."""
     values = resolve_params(query, params, lexicon, resource_finder(engine), today)
     limits = [p.name for p in query.params if p.kind == "limit"]
-    return engine.select(bind(query.text, values, limits))
+    limit = next((int(values[n][0].value) for n in limits if values.get(n)), 0)
+    if query.windowed and engine.summaries and limit > 0:
+        return _run_windowed(engine, query, values, limits, limit)
+    return engine.select(bind(query.plain_text, values, limits))
+
+
+def _run_windowed(
+    engine: Engine,
+    query: StoredQuery,
+    values: Mapping[str, Sequence[Term]],
+    limits: Sequence[str],
+    limit: int,
+) -> Result:
+    """The first `limit` rows of a query whose order follows the summaries graph's windows.
+
+    Each window holds the next WINDOW_SIZE resources in the query's own order, so the rows
+    found in windows 0..k, in order, are the first rows of the whole answer. Windows are read
+    one query each (with one window bound, pyoxigraph starts from it; with several it may
+    start from the other patterns and read the whole catalog). When the rows seen so far say
+    that more than WINDOW_SHARE of the windows would be needed (a rare match), or the first
+    window has none, the whole query runs once instead: few matches are cheap to sort."""
+    total = _window_count(engine)
+    most = max(1, math.ceil(total * WINDOW_SHARE))
+    rows: list[dict[str, Cell]] = []
+    for window in range(min(total, most)):
+        result = engine.select(bind(query.text, {**values, "window": [_integer(window)]}, limits))
+        rows += result.rows
+        read = window + 1
+        if len(rows) >= limit or read == total:
+            return Result(result.columns, rows[:limit])
+        if not rows or math.ceil(limit * read / len(rows)) > most:
+            break
+    return engine.select(bind(query.plain_text, values, limits))
+
+
+def _window_count(engine: Engine) -> int:
+    result = engine.select(
+        f"SELECT (MAX(?n) AS ?windows) WHERE {{ ?catalog <{SUMMARY_NS}windows> ?n }}"
+    )
+    cell = result.rows[0].get("windows") if result.rows else None
+    try:
+        return int(cell.value) if isinstance(cell, ox.Literal) else 0
+    except ValueError:
+        return 0
+
+
+def _integer(n: int) -> ox.Literal:
+    return ox.Literal(str(n), datatype=ox.NamedNode(XSD + "integer"))
 
 
 def run_catalog_query(catalog: Catalog, name: str, params: Mapping[str, str]) -> Result:
@@ -591,19 +666,29 @@ def rdflib_dataset(catalog: Catalog) -> rdflib.Dataset:
 
 
 def naive_queries(folder: Path) -> dict[str, StoredQuery]:
-    """The stored queries with each precomputed one replaced by its live form (`live/*.rq`):
-    what a plain SPARQL engine runs on the catalog alone, without the summaries graph."""
+    """The stored queries with each precomputed one replaced by its live form (`live/*.rq`)
+    and each paged one without its window line: what a plain SPARQL engine runs on the
+    catalog alone, without the summaries graph."""
     stored = load_queries(folder)
     live = load_queries(Path(folder) / "live")
-    return {name: live.get(name, q) for name, q in stored.items()}
+    plain = {name: replace(q, text=q.plain_text) for name, q in stored.items()}
+    return {name: live.get(name, q) for name, q in plain.items()}
 
 
 # ---------------------------------------------------------------- cached on-disk store
 
 CACHE_DIR = ".rkg-cache"
-CACHE_FORMAT = "2"  # 2: with the summaries graph
+CACHE_FORMAT = "3"  # 2: with the summaries graph; 3: with page windows
 #: Modules whose code decides what the built graph holds: a change rebuilds the store.
-_BUILD_MODULES = ("records.py", "vocab.py", "graph.py", "tagging.py", "catalog.py", "config.py")
+_BUILD_MODULES = (
+    "records.py",
+    "vocab.py",
+    "graph.py",
+    "tagging.py",
+    "catalog.py",
+    "config.py",
+    "precompute.py",
+)
 
 
 @dataclass
