@@ -22,6 +22,7 @@ from click.testing import CliRunner
 
 from resource_kg import Catalog
 from resource_kg import query as query_module
+from resource_kg import related as related_module
 from resource_kg.cli import cli
 from resource_kg.errors import QueryError
 from resource_kg.precompute import facts_from_table, summary_quads
@@ -729,9 +730,11 @@ def test_summaries_graph_holds_the_hand_counted_numbers(catalog: Catalog) -> Non
     assert quads == catalog_summaries(Catalog.load(FIXTURE))  # deterministic
 
 
-LIVE_CASES = [c for c in CASES if c[0] in ("concept-usage", "keyword-pairs")] + [
-    ("concept-usage", {"scheme": s}, None) for s in ("keyword", "population", "topic", "type")
-]
+LIVE_CASES = (
+    [c for c in CASES if c[0] in ("concept-usage", "keyword-pairs", "related")]
+    + [("concept-usage", {"scheme": s}, None) for s in ("keyword", "population", "topic", "type")]
+    + [("related", {"resource": f"r{i}", "limit": str(n)}, None) for i in (2, 4) for n in (1, 3)]
+)
 
 
 @pytest.mark.parametrize(("name", "params", "expected"), LIVE_CASES, ids=lambda x: str(x)[:40])
@@ -828,7 +831,35 @@ def test_windowed_pages_equal_the_whole_answer_cut(
     monkeypatch.setattr(query_module, "WINDOW_SHARE", share)
     engine = windowed_engine(catalog, window_size)
     q = load_queries(ROOT / "queries")[name]
-    whole = run_stored(engine, q, {**params, "limit": "all"}, catalog.lexicon).rows
+    whole = run_stored(engine, q, {**params, "limit": "all"}, catalog.lexicon).values()
     for limit in range(1, len(whole) + 2):
         got = run_stored(engine, q, {**params, "limit": str(limit)}, catalog.lexicon)
-        assert got.rows == whole[:limit], (name, limit)
+        assert got.values() == whole[:limit], (name, limit)
+
+
+# ---------------------------------------------------------------- precomputed related
+
+
+def brute_force_related(concepts: list[frozenset[tuple[str, str]]], count: int) -> list[list[int]]:
+    """The definition, spelled out: most shared first, then the lower index, at least one."""
+    out = []
+    for i, mine in enumerate(concepts):
+        scored = [(-len(mine & theirs), j) for j, theirs in enumerate(concepts) if j != i]
+        out.append(sorted(j for n, j in sorted(x for x in scored if x[0] < 0)[:count]))
+    return out
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+@pytest.mark.parametrize("count", [1, 5, 20])
+def test_related_indices_equal_the_brute_force_ranking(
+    monkeypatch: pytest.MonkeyPatch, parallel: bool, count: int
+) -> None:
+    import random
+
+    rng = random.Random(count)
+    pool = [(p, f"c{k}") for p in ("topic", "keyword") for k in range(6)]
+    # invented concept sets, many ties; some resources share nothing with anyone
+    concepts = [frozenset(rng.sample(pool, rng.randint(0, 5))) for _ in range(120)]
+    if parallel:  # the forked workers' split must not change the answer
+        monkeypatch.setattr(related_module, "PARALLEL_FROM", 10)
+    assert related_module.related_indices(concepts, count) == brute_force_related(concepts, count)

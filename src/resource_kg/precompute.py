@@ -31,6 +31,7 @@ import pyoxigraph as ox
 
 from resource_kg.config import ONTOLOGY_NS
 from resource_kg.graph import DCT, RDF, RDFS, XSD, Graphs, QuadTable
+from resource_kg.related import RELATED_COUNT, RELATED_PREDICATES, related_indices
 
 #: Namespace of the summary terms; each is described (label, comment) inside the graph itself.
 SUMMARY_NS = "https://w3id.org/resource-kg/summary#"
@@ -65,6 +66,12 @@ TERMS = (
     ),
     ("resourceCount", "resources in the catalog", "How many resources (rkg:Resource) there are."),
     ("windows", "page windows", "How many page windows each order has (the last may be short)."),
+    (
+        "related",
+        "related resource",
+        f"One of the {RELATED_COUNT} other resources sharing the most topics, subtopics, keywords"
+        " and served populations with this one (ties go to the lower IRI).",
+    ),
     (
         "idWindow",
         "window in id order",
@@ -131,10 +138,11 @@ def facts_from_store(store: ox.Store) -> Iterator[Fact]:
 def summary_quads(
     facts: Iterable[Fact], graphs: Graphs, window_size: int = WINDOW_SIZE
 ) -> list[ox.Quad]:
-    """The summaries graph, sorted: concept usage counts, keyword pair counts, resource count,
-    page windows.
+    """The summaries graph: concept usage counts, keyword pair counts and the resource count
+    (sorted), then page windows and related resources (in resource order).
 
     A fact stated in two graphs counts once (the stored queries count DISTINCT resources)."""
+    shared: dict[str, set[tuple[str, str]]] = defaultdict(set)
     users: dict[str, set[str]] = defaultdict(set)
     keywords: dict[str, set[str]] = defaultdict(set)
     resources: set[str] = set()
@@ -150,6 +158,8 @@ def summary_quads(
             literals[p][s].append(o)
             continue
         users[o].add(s)
+        if p in RELATED_PREDICATES:
+            shared[s].add((p, o))
         if p == KEYWORD:
             keywords[s].add(o)
     pairs: Counter[tuple[str, str]] = Counter()
@@ -180,10 +190,6 @@ def summary_quads(
     out.append(ox.Quad(catalog, ox.NamedNode(s_ns + "resourceCount"), _integer(len(resources)), g))
     windows = -(-len(resources) // window_size)
     out.append(ox.Quad(catalog, ox.NamedNode(s_ns + "windows"), _integer(windows), g))
-    for name, ordered in _orders(resources, literals).items():
-        prop = ox.NamedNode(s_ns + name)
-        for i, s in enumerate(ordered):
-            out.append(ox.Quad(ox.NamedNode(s[1:-1]), prop, _integer(i // window_size), g))
     label, comment = ox.NamedNode(RDFS + "label"), ox.NamedNode(RDFS + "comment")
     for name, text, note in TERMS:
         term = ox.NamedNode(s_ns + name)
@@ -192,6 +198,16 @@ def summary_quads(
             ox.Quad(term, comment, ox.Literal(note, language="en"), g),
         ]
     out.sort(key=lambda q: (str(q.subject), str(q.predicate), str(q.object)))
+    for name, ordered in _orders(resources, literals).items():
+        prop = ox.NamedNode(s_ns + name)
+        for i, s in enumerate(ordered):
+            out.append(ox.Quad(ox.NamedNode(s[1:-1]), prop, _integer(i // window_size), g))
+    by_iri = sorted(resources, key=lambda s: s[1:-1])
+    nodes = [ox.NamedNode(s[1:-1]) for s in by_iri]
+    prop = ox.NamedNode(s_ns + "related")
+    ranked = related_indices([frozenset(shared.get(s, ())) for s in by_iri])
+    for i, others in enumerate(ranked):
+        out += [ox.Quad(nodes[i], prop, nodes[j], g) for j in others]
     return out
 
 

@@ -123,6 +123,8 @@ class StoredQuery:
     params: tuple[Parameter, ...]
     example: dict[str, str]
     text: str
+    #: Rows past this many are not precomputed: a larger limit runs `live/NAME.rq`.
+    live_above: int | None = None
 
     def param(self, name: str) -> Parameter | None:
         return next((p for p in self.params if p.name == name), None)
@@ -235,7 +237,23 @@ def parse_stored_query(path: Path, text: str | None = None) -> StoredQuery:
         params=tuple(params),
         example={str(k): str(v) for k, v in dict(example).items()},
         text=text,
+        live_above=_live_above(meta, path),
     )
+
+
+def _live_above(meta: Mapping[str, Any], path: Path) -> int | None:
+    value = meta.get("live_above")
+    if value is None:
+        return None
+    live = path.parent / "live" / path.name
+    if not isinstance(value, int) or value < 1 or not live.is_file():
+        raise QueryError(
+            f"'live_above' must be a whole number and {live.name} must exist in live/",
+            file=path,
+            line=1,
+            field="live_above",
+        )
+    return value
 
 
 def load_queries(folder: Path) -> dict[str, StoredQuery]:
@@ -593,6 +611,9 @@ def run_stored(
     values = resolve_params(query, params, lexicon, resource_finder(engine), today)
     limits = [p.name for p in query.params if p.kind == "limit"]
     limit = next((int(values[n][0].value) for n in limits if values.get(n)), 0)
+    if query.live_above is not None and not (engine.summaries and 0 < limit <= query.live_above):
+        live = parse_stored_query(query.path.parent / "live" / query.path.name)
+        return engine.select(bind(live.text, values, limits))
     if query.windowed and engine.summaries and limit > 0:
         return _run_windowed(engine, query, values, limits, limit)
     return engine.select(bind(query.plain_text, values, limits))
