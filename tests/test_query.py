@@ -731,7 +731,8 @@ def test_summaries_graph_holds_the_hand_counted_numbers(catalog: Catalog) -> Non
 
 
 LIVE_CASES = (
-    [c for c in CASES if c[0] in ("concept-usage", "keyword-pairs", "related")]
+    [c for c in CASES if c[0] in ("concept-usage", "coverage", "developers", "keyword-pairs")]
+    + [c for c in CASES if c[0] == "related"]
     + [("concept-usage", {"scheme": s}, None) for s in ("keyword", "population", "topic", "type")]
     + [("related", {"resource": f"r{i}", "limit": str(n)}, None) for i in (2, 4) for n in (1, 3)]
 )

@@ -49,8 +49,11 @@ DATE_ADDED = ONTOLOGY_NS + "dateAdded"
 LAST_REVIEWED = ONTOLOGY_NS + "lastReviewed"
 #: Predicates whose literal values the page windows are ordered by.
 LITERAL_PREDICATES = frozenset({IDENTIFIER, DATE_ADDED, LAST_REVIEWED})
+CREATOR = DCT + "creator"
+TOPIC = ONTOLOGY_NS + "topic"
+POPULATION = ONTOLOGY_NS + "servesPopulation"
 #: Predicates whose triples the summaries are computed from.
-INPUT_PREDICATES = USAGE_PREDICATES | LITERAL_PREDICATES | {RDF_TYPE}
+INPUT_PREDICATES = USAGE_PREDICATES | LITERAL_PREDICATES | {RDF_TYPE, CREATOR}
 #: Resources in one page window.
 WINDOW_SIZE = 1000
 
@@ -65,6 +68,14 @@ TERMS = (
         "How many distinct resources use this concept, or carry both keywords of this pair.",
     ),
     ("resourceCount", "resources in the catalog", "How many resources (rkg:Resource) there are."),
+    (
+        "CoverageCell",
+        "coverage cell",
+        "A special population and a topic with resources serving the one on the other.",
+    ),
+    ("population", "population", "The special population of a coverage cell."),
+    ("topic", "topic", "The topic of a coverage cell; of a developer, a topic it covered."),
+    ("developed", "resources developed", "How many resources an organization developed."),
     ("windows", "page windows", "How many page windows each order has (the last may be short)."),
     (
         "related",
@@ -143,6 +154,7 @@ def summary_quads(
 
     A fact stated in two graphs counts once (the stored queries count DISTINCT resources)."""
     shared: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    creators: dict[str, set[str]] = defaultdict(set)
     users: dict[str, set[str]] = defaultdict(set)
     keywords: dict[str, set[str]] = defaultdict(set)
     resources: set[str] = set()
@@ -156,6 +168,9 @@ def summary_quads(
             continue
         if p in LITERAL_PREDICATES:
             literals[p][s].append(o)
+            continue
+        if p == CREATOR:
+            creators[s].add(o)
             continue
         users[o].add(s)
         if p in RELATED_PREDICATES:
@@ -186,6 +201,7 @@ def summary_quads(
             ox.Quad(node, second_p, ox.NamedNode(second), g),
             ox.Quad(node, count, _integer(n), g),
         ]
+    out += _aggregates(shared, creators, base, g)
     catalog = ox.NamedNode(f"{base}summary/catalog")
     out.append(ox.Quad(catalog, ox.NamedNode(s_ns + "resourceCount"), _integer(len(resources)), g))
     windows = -(-len(resources) // window_size)
@@ -208,6 +224,48 @@ def summary_quads(
     ranked = related_indices([frozenset(shared.get(s, ())) for s in by_iri])
     for i, others in enumerate(ranked):
         out += [ox.Quad(nodes[i], prop, nodes[j], g) for j in others]
+    return out
+
+
+def _aggregates(
+    shared: dict[str, set[tuple[str, str]]],
+    creators: dict[str, set[str]],
+    base: str,
+    g: ox.NamedNode,
+) -> list[ox.Quad]:
+    """The `coverage` cells (resources per population and topic) and the `developers` counts
+    (resources per organization, and the topics those cover)."""
+    topics = {s: {o for p, o in found if p == TOPIC} for s, found in shared.items()}
+    cells: Counter[tuple[str, str]] = Counter()
+    for s, found in shared.items():
+        for p, population in found:
+            if p == POPULATION:
+                for topic in topics[s]:
+                    cells[(population, topic)] += 1
+    developed: Counter[str] = Counter()
+    covered: dict[str, set[str]] = defaultdict(set)
+    for s, organizations in creators.items():
+        for org in organizations:
+            developed[org] += 1
+            covered[org] |= topics.get(s, set())
+    ns = SUMMARY_NS
+    out: list[ox.Quad] = []
+    kind, pop_p, topic_p = (ox.NamedNode(ns + n) for n in ("CoverageCell", "population", "topic"))
+    count, a = ox.NamedNode(ns + "resources"), ox.NamedNode(RDF_TYPE)
+    for (population, topic), n in cells.items():
+        digest = hashlib.sha256(f"{population} {topic}".encode()).hexdigest()[:16]
+        node = ox.NamedNode(f"{base}summary/coverage/{digest}")
+        out += [
+            ox.Quad(node, a, kind, g),
+            ox.Quad(node, pop_p, ox.NamedNode(population), g),
+            ox.Quad(node, topic_p, ox.NamedNode(topic), g),
+            ox.Quad(node, count, _integer(n), g),
+        ]
+    developed_p = ox.NamedNode(ns + "developed")
+    for org, n in developed.items():
+        node = ox.NamedNode(org)
+        out.append(ox.Quad(node, developed_p, _integer(n), g))
+        out += [ox.Quad(node, topic_p, ox.NamedNode(t), g) for t in covered[org]]
     return out
 
 
