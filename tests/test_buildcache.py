@@ -89,6 +89,6 @@ def test_file_listing_equals_record_files(tmp_path: Path) -> None:
     for name in ("b.yaml", "a.YML", "sub/z.csv", "sub-dir/y.jsonl", "sub/deeper/x.yaml", "n.txt"):
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text("id: x\n", encoding="utf-8")
-    listed = [path for path, _ in buildcache._list_files(folder)]
+    listed = [tmp_path / shown for shown, _ in buildcache._list_files(folder, tmp_path)]
     assert listed == record_files(folder)
     assert len(listed) == 5

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,19 @@ out = Console(highlight=False, soft_wrap=True)
 ROOT_ARG = click.argument(
     "root", required=False, default=".", type=click.Path(file_okay=False, path_type=Path)
 )
+
+
+#: Large objects commands made, kept until the process ends (see `keep`).
+_KEPT: list[object] = []
+#: Set by `main` when it ends the process itself with os._exit.
+_PROCESS: dict[str, bool] = {"exits": False}
+
+
+def keep(obj: object) -> None:
+    """Let a process that is about to exit skip freeing a catalog object by object when the
+    command returns (≈ 0.7 s at 100k resources); in-process callers free it as usual."""
+    if _PROCESS["exits"]:
+        _KEPT.append(obj)
 
 
 def load(root: Path, *, quiet: bool = False, today: dt.date | None = None) -> Catalog:
@@ -128,6 +142,7 @@ def info(root: Path, fmt: str) -> None:
 def main(argv: list[str] | None = None) -> Any:
     """Entry point: user errors become one message and exit status 2 (tracebacks with --debug)."""
     args = sys.argv[1:] if argv is None else argv
+    _PROCESS["exits"] = argv is None
     try:
         rc = cli.main(args=args, prog_name="rkg", standalone_mode=False)
     except RkgError as exc:
@@ -141,8 +156,15 @@ def main(argv: list[str] | None = None) -> Any:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    if isinstance(rc, int) and rc != 0:
-        sys.exit(rc)
+    code = rc if isinstance(rc, int) else 0
+    if argv is None:
+        # A process that ran a command: its output is written and flushed, so skip freeing a
+        # large catalog object by object at interpreter exit (≈ 0.5 s at 100k resources).
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    if code != 0:
+        sys.exit(code)
     return rc
 
 

@@ -992,7 +992,10 @@ def focus_from_keys(shapes: Shapes, keys: Iterable[QuadKey]) -> dict[str, set[st
     parents: dict[str, set[str]] = defaultdict(set)
     subjects: dict[str, set[str]] = defaultdict(set)
     objects: dict[str, set[str]] = defaultdict(set)
+    wanted = by_predicate | {rdf_type, sub_class}
     for _g, s, p, o in keys:
+        if p not in wanted:  # most triples: one set lookup each (3.9M at 100k resources)
+            continue
         if p == rdf_type:
             instances[o].add(s)
         elif p == sub_class:

@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from resource_kg import buildcache
 from resource_kg.catalog import Catalog
-from resource_kg.cli import ROOT_ARG, cli, err, load
+from resource_kg.cli import ROOT_ARG, cli, err, keep, load
 from resource_kg.errors import ValidationError
 from resource_kg.files import write_atomic
 from resource_kg.validate import FAIL_ON, FORMATS, Report, cache_file, validate
@@ -135,8 +135,10 @@ def validate_command(
     day = parse_date(date_text)
     cached = engine == "fast" and not no_cache
     catalog = buildcache.load(root) if cached else load(root, quiet=True)
+    keep(catalog)
     gc.freeze()  # the catalog lives to the end: keep the collector (and forked workers) off it
     report = run_validation(catalog, day, engine=engine, incremental=not no_cache)
+    keep(report)
     text = report.render(fmt)
     if out_file is not None:
         write_atomic(out_file, text)
