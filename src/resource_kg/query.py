@@ -633,8 +633,11 @@ def _run_windowed(
     one query each (with one window bound, pyoxigraph starts from it; with several it may
     start from the other patterns and read the whole catalog). When the rows seen so far say
     that more than WINDOW_SHARE of the windows would be needed (a rare match), or the first
-    window has none, the whole query runs once instead: few matches are cheap to sort."""
+    window has none, the whole query runs once instead: few matches are cheap to sort. So does
+    a catalog of one window."""
     total = _window_count(engine)
+    if total <= 1:  # a small catalog: the whole query is as cheap as its one window
+        return engine.select(bind(query.plain_text, values, limits))
     most = max(1, math.ceil(total * WINDOW_SHARE))
     rows: list[dict[str, Cell]] = []
     for window in range(min(total, most)):
