@@ -190,17 +190,7 @@ def summary_quads(
     out: list[ox.Quad] = []
     for concept, subjects in users.items():
         out.append(ox.Quad(ox.NamedNode(concept), count, _integer(len(subjects)), g))
-    kind, first_p, second_p = (ox.NamedNode(s_ns + n) for n in ("KeywordPair", "first", "second"))
-    a = ox.NamedNode(RDF_TYPE)
-    for (first, second), n in pairs.items():
-        digest = hashlib.sha256(f"{first} {second}".encode()).hexdigest()[:16]
-        node = ox.NamedNode(f"{base}summary/keyword-pair/{digest}")
-        out += [
-            ox.Quad(node, a, kind, g),
-            ox.Quad(node, first_p, ox.NamedNode(first), g),
-            ox.Quad(node, second_p, ox.NamedNode(second), g),
-            ox.Quad(node, count, _integer(n), g),
-        ]
+    out += _pair_nodes(pairs, ("KeywordPair", "first", "second"), "keyword-pair", base, g)
     out += _aggregates(shared, creators, base, g)
     catalog = ox.NamedNode(f"{base}summary/catalog")
     out.append(ox.Quad(catalog, ox.NamedNode(s_ns + "resourceCount"), _integer(len(resources)), g))
@@ -249,23 +239,38 @@ def _aggregates(
             developed[org] += 1
             covered[org] |= topics.get(s, set())
     ns = SUMMARY_NS
-    out: list[ox.Quad] = []
-    kind, pop_p, topic_p = (ox.NamedNode(ns + n) for n in ("CoverageCell", "population", "topic"))
-    count, a = ox.NamedNode(ns + "resources"), ox.NamedNode(RDF_TYPE)
-    for (population, topic), n in cells.items():
-        digest = hashlib.sha256(f"{population} {topic}".encode()).hexdigest()[:16]
-        node = ox.NamedNode(f"{base}summary/coverage/{digest}")
-        out += [
-            ox.Quad(node, a, kind, g),
-            ox.Quad(node, pop_p, ox.NamedNode(population), g),
-            ox.Quad(node, topic_p, ox.NamedNode(topic), g),
-            ox.Quad(node, count, _integer(n), g),
-        ]
+    roles = ("CoverageCell", "population", "topic")
+    out = _pair_nodes(cells, roles, "coverage", base, g)
+    topic_p = ox.NamedNode(ns + "topic")
     developed_p = ox.NamedNode(ns + "developed")
     for org, n in developed.items():
         node = ox.NamedNode(org)
         out.append(ox.Quad(node, developed_p, _integer(n), g))
         out += [ox.Quad(node, topic_p, ox.NamedNode(t), g) for t in covered[org]]
+    return out
+
+
+def _pair_nodes(
+    counts: Counter[tuple[str, str]],
+    names: tuple[str, str, str],
+    folder: str,
+    base: str,
+    g: ox.NamedNode,
+) -> list[ox.Quad]:
+    """A node per pair of IRIs with its count: typed `names[0]`, the two IRIs through
+    `names[1]` and `names[2]`, named by a hash of the pair under `{base}summary/{folder}/`."""
+    kind, first_p, second_p = (ox.NamedNode(SUMMARY_NS + n) for n in names)
+    count, a = ox.NamedNode(SUMMARY_NS + "resources"), ox.NamedNode(RDF_TYPE)
+    out: list[ox.Quad] = []
+    for (first, second), n in counts.items():
+        digest = hashlib.sha256(f"{first} {second}".encode()).hexdigest()[:16]
+        node = ox.NamedNode(f"{base}summary/{folder}/{digest}")
+        out += [
+            ox.Quad(node, a, kind, g),
+            ox.Quad(node, first_p, ox.NamedNode(first), g),
+            ox.Quad(node, second_p, ox.NamedNode(second), g),
+            ox.Quad(node, count, _integer(n), g),
+        ]
     return out
 
 
