@@ -1,0 +1,381 @@
+"""The ASGI app of `rkg serve`: routes, security headers, the access log, error rendering.
+
+Everything is read from one loaded `Catalog`. Queries run in forked worker processes
+(`pool`), pages and descriptions come from the site model (`pages`). User errors are
+`RkgError`s, turned into one plain-text answer here, at the edge, with their status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from typing import Any
+
+import pyoxigraph as ox
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from resource_kg import site
+from resource_kg.catalog import Catalog
+from resource_kg.errors import RkgError
+from resource_kg.web import sparql
+from resource_kg.web.negotiation import DATASET_TYPES, GRAPH_TYPES, HTML, choose, split_suffix
+from resource_kg.web.pages import DOWNLOADS, Pages, Target, asset, examples_json, results_table
+from resource_kg.web.pool import WorkerPool, default_size
+
+log = logging.getLogger("resource_kg.web.access")
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+CORS = {
+    "access-control-allow-origin": "*",
+    "access-control-allow-methods": "GET, POST, OPTIONS",
+    "access-control-allow-headers": "Accept, Content-Type",
+    "access-control-max-age": "600",
+}
+CORS_PATHS = ("/sparql", "/store")
+ENTITY_ROOTS = ("resource", "org", "concept")
+DESCRIPTION_OFFERS = (
+    HTML,
+    "text/turtle",
+    "application/ld+json",
+    "application/n-triples",
+    "application/rdf+xml",
+)
+
+
+class ServeSettings:
+    """The safety settings of one app (time limit, caps, SERVICE hosts)."""
+
+    def __init__(
+        self, timeout: float, max_rows: int, max_body: int, allow_service: tuple[str, ...]
+    ) -> None:
+        self.timeout = timeout
+        self.max_rows = max_rows
+        self.max_body = max_body
+        self.allow_service = tuple(h.lower() for h in allow_service)
+
+
+class Edge:
+    """ASGI middleware: nosniff everywhere, CSP on HTML, CORS on /sparql and /store, one
+    access-log line per request (method, path, status, bytes, milliseconds)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        state: dict[str, Any] = {"status": 0, "bytes": 0}
+        cors = scope["path"] in CORS_PATHS
+
+        async def wrapped(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                state["status"] = message["status"]
+                headers = [(k, v) for k, v in message.get("headers", [])]
+                names = {k.lower() for k, _ in headers}
+                headers.append((b"x-content-type-options", b"nosniff"))
+                ctype = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+                if ctype.startswith(b"text/html") and b"content-security-policy" not in names:
+                    headers.append((b"content-security-policy", CSP.encode()))
+                    headers.append((b"referrer-policy", b"no-referrer"))
+                if cors:
+                    headers += [(k.encode(), v.encode()) for k, v in CORS.items()]
+                message["headers"] = headers
+            elif message["type"] == "http.response.body":
+                state["bytes"] += len(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, wrapped)
+        finally:
+            client = scope.get("client") or ("-", 0)
+            target = scope.get("raw_path", scope["path"].encode()).decode("latin-1")
+            if scope.get("query_string"):
+                target += "?" + scope["query_string"].decode("latin-1")
+            if len(target) > 300:
+                target = target[:300] + "…"
+            log.info(
+                '%s "%s %s HTTP/%s" %d %d %.1fms',
+                client[0],
+                scope["method"],
+                target,
+                scope.get("http_version", "1.1"),
+                state["status"],
+                state["bytes"],
+                (time.perf_counter() - started) * 1000,
+            )
+
+
+def root_url(request: Request) -> str:
+    return str(request.base_url)
+
+
+def problem(exc: Exception) -> Response:
+    """The one error shape: a plain-text message and the status the error carries."""
+    status = getattr(exc, "status", 400)
+    return PlainTextResponse(str(exc).rstrip("\n") + "\n", status_code=status)
+
+
+def create_app(
+    catalog: Catalog,
+    *,
+    timeout: float = 10.0,
+    max_rows: int = 100_000,
+    max_body: int = 1_048_576,
+    allow_service: tuple[str, ...] | list[str] = (),
+    workers: int | None = None,
+) -> Starlette:
+    """The Starlette app over `catalog`: /sparql, /store, the IRIs' pages, downloads.
+
+    The store and the site model are built here; the query workers are forked when the app
+    starts serving (its lifespan), so they share the loaded store, and stopped when it ends."""
+    settings = ServeSettings(timeout, max_rows, max_body, tuple(allow_service))
+    store = catalog.store
+    pages = Pages(catalog)
+    graphs = tuple(g.value for g in catalog.graphs.all())
+    pool = WorkerPool(store, workers or default_size(), timeout)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        pool.start()
+        try:
+            yield
+        finally:
+            pool.close()
+            pages.close()
+
+    async def read_body(request: Request) -> bytes:
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > settings.max_body:
+            raise sparql.ProtocolError(
+                f"the request body is larger than this server's limit of {settings.max_body} bytes",
+                413,
+            )
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > settings.max_body:
+                raise sparql.ProtocolError(
+                    f"the request body is larger than this server's limit of {settings.max_body} bytes",
+                    413,
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def endpoint(request: Request) -> Response:
+        if request.method == "OPTIONS":
+            return Response(status_code=204)
+        body = await read_body(request) if request.method == "POST" else b""
+        query, params = sparql.parse_request(
+            request.method, request.headers.get("content-type"), request.url.query, body
+        )
+        accept = request.headers.get("accept")
+        if query is None:
+            return describe_service(request, accept)
+        if len(query) > settings.max_body:
+            raise sparql.ProtocolError(
+                f"the query is longer than this server's limit of {settings.max_body} bytes", 413
+            )
+        job = sparql.make_job(
+            query,
+            params,
+            accept,
+            dataset=graphs,
+            allowed_services=settings.allow_service,
+            max_rows=settings.max_rows,
+        )
+        outcome = await pool.run(job)
+        if outcome.status == 200 and outcome.media_type == HTML:
+            return query_page(request, query, outcome)
+        headers = {"vary": "Accept"}
+        media = outcome.media_type
+        if media.startswith(("text/", "application/sparql-results+xml")) or media.endswith("xml"):
+            media += "; charset=utf-8"
+        return Response(outcome.body, status_code=outcome.status, media_type=media, headers=headers)
+
+    def describe_service(request: Request, accept: str | None) -> Response:
+        offers = (*GRAPH_TYPES, HTML)
+        media = choose(accept, offers)
+        if media is None or (accept and media == "text/plain" and "text/plain" not in accept):
+            raise sparql.ProtocolError(
+                "no query: send one in the 'query' parameter (GET or form POST) or as an "
+                "application/sparql-query body; GET /sparql with Accept: text/turtle describes the service"
+            )
+        if media == HTML:
+            return query_page(request, "", None)
+        triples = sparql.service_description(root_url(request) + "sparql", graphs)
+        body = (
+            ox.serialize(triples, format=GRAPH_TYPES[media], prefixes={"sd": sparql.SD})
+            if GRAPH_TYPES[media] == ox.RdfFormat.TURTLE
+            else ox.serialize(triples, format=GRAPH_TYPES[media])
+        )
+        return Response(body or b"", media_type=media, headers={"vary": "Accept"})
+
+    def local_link(iri: str, base_url: str) -> str:
+        return base_url + iri[len(pages.base) :] if iri.startswith(pages.base) else iri
+
+    def query_page(request: Request, query: str, outcome: sparql.Outcome | None) -> Response:
+        base_url = root_url(request)
+        result = ""
+        if outcome is not None:
+            if outcome.kind == "graph":
+                result = f'<pre id="graph">{site.e(outcome.body.decode())}</pre>'
+            else:
+                doc = json.loads(outcome.body)
+                result = results_table(doc, lambda iri: local_link(iri, base_url))
+        body = f"""<h1>SPARQL query</h1>
+<p>The default graph is the union of the catalog's graphs ({len(graphs)} named graphs).
+Queries are read-only and stop after {settings.timeout:g} s; at most {settings.max_rows} rows are returned.
+Clients send the same request to <code>{site.e(base_url)}sparql</code> with an Accept header.</p>
+<form method="get" action="sparql">
+<label for="example">Stored questions as examples:</label>
+<select id="example"><option value="">(choose one)</option></select><br>
+<textarea id="query" name="query" rows="14" cols="100" spellcheck="false">{site.e(query)}</textarea><br>
+<button type="submit">Run query</button>
+</form>
+<script type="application/json" id="rkg-examples">{examples_json(pages.queries)}</script>
+{result}"""
+        html = pages.chrome("sparql", base_url, "SPARQL query", body, scripts=("assets/query.js",))
+        return Response(html, media_type="text/html; charset=utf-8", headers={"vary": "Accept"})
+
+    async def graph_store(request: Request) -> Response:
+        params = request.query_params
+        names = params.getlist("graph")
+        if ("default" in params) == bool(names) or len(names) > 1:
+            raise sparql.ProtocolError("name one graph: ?graph=IRI or ?default")
+        media = choose(request.headers.get("accept"), tuple(DATASET_TYPES))
+        if media is None:
+            raise sparql.ProtocolError(
+                "no acceptable format: graphs come as " + ", ".join(DATASET_TYPES), 406
+            )
+        table = catalog.quad_table
+        fmt = DATASET_TYPES[media]
+        if names:
+            if names[0] not in graphs:
+                raise sparql.ProtocolError(f"no graph named {names[0]} in this store", 404)
+            keys = table.graph_keys(f"<{names[0]}>")
+            data: Any = (
+                table.iter_quads(keys)
+                if fmt.supports_datasets
+                else table.iter_triples(k[1:] for k in keys)
+            )
+        else:
+            data = table.iter_triples()
+        body = await asyncio.to_thread(ox.serialize, data, format=fmt)
+        return Response(body or b"", media_type=media, headers={"vary": "Accept"})
+
+    def deref(request: Request) -> Response:
+        name, suffix = split_suffix(request.url.path.lstrip("/"))
+        target = pages.find(name)
+        if target is None:
+            return PlainTextResponse(f"nothing is known here: {request.url.path}\n", 404)
+        media = suffix or choose(request.headers.get("accept"), DESCRIPTION_OFFERS)
+        if media is None:
+            raise sparql.ProtocolError(
+                "no acceptable format: this IRI is described as " + ", ".join(DESCRIPTION_OFFERS),
+                406,
+            )
+        headers = {"vary": "Accept", "link": link_header(target, name)}
+        if media == HTML:
+            html = pages.page(target, root_url(request))
+            return Response(html, media_type="text/html; charset=utf-8", headers=headers)
+        return Response(pages.describe(target, media), media_type=media, headers=headers)
+
+    def link_header(target: Target, name: str) -> str:
+        last = name.rsplit("/", 1)[-1]
+        return ", ".join(
+            [
+                f'<{last}.ttl>; rel="alternate"; type="text/turtle"',
+                f'<{last}.jsonld>; rel="alternate"; type="application/ld+json"',
+                f'<{last}.nt>; rel="alternate"; type="application/n-triples"',
+            ]
+        )
+
+    def index(request: Request) -> Response:
+        html, _ = pages.index(root_url(request))
+        return Response(html, media_type="text/html; charset=utf-8")
+
+    def index_script(request: Request) -> Response:
+        _, script = pages.index(root_url(request))
+        return Response(script, media_type="text/javascript; charset=utf-8")
+
+    def assets(request: Request) -> Response:
+        name = request.path_params["name"]
+        data = asset(name)
+        if data is None:
+            return PlainTextResponse("no such asset\n", 404)
+        media = "text/css" if name.endswith(".css") else "text/javascript"
+        return Response(data, media_type=media + "; charset=utf-8")
+
+    async def download(request: Request) -> Response:
+        name = request.path_params.get("name") or request.url.path.lstrip("/")
+        known = dict(DOWNLOADS)
+        if name not in known:
+            return PlainTextResponse(f"no download named {name!r}\n", 404)
+        folder = await asyncio.to_thread(pages.downloads, root_url(request))
+        return FileResponse(folder / name, media_type=known[name])
+
+    def downloads_list(request: Request) -> Response:
+        items = "".join(
+            f'<li><a href="{site.e(n)}">{site.e(n)}</a> ({site.e(t)})</li>' for n, t in DOWNLOADS
+        )
+        body = f"<h1>Downloads</h1><p>The catalog's dumps, made from the store on first request.</p><ul>{items}</ul>"
+        html = pages.chrome("downloads/index", root_url(request), "Downloads", body)
+        return Response(html, media_type="text/html; charset=utf-8")
+
+    async def void(request: Request) -> Response:
+        folder = await asyncio.to_thread(pages.downloads, root_url(request))
+        media = choose(request.headers.get("accept"), tuple(GRAPH_TYPES))
+        if media is None:
+            raise sparql.ProtocolError(
+                "no acceptable format: the description comes as " + ", ".join(GRAPH_TYPES), 406
+            )
+        data = (folder / "void.ttl").read_bytes()
+        if GRAPH_TYPES[media] != ox.RdfFormat.TURTLE:
+            triples = ox.parse(data, format=ox.RdfFormat.TURTLE)
+            data = ox.serialize((q.triple for q in triples), format=GRAPH_TYPES[media]) or b""
+        return Response(data, media_type=media, headers={"vary": "Accept"})
+
+    def to_root(request: Request) -> Response:
+        return RedirectResponse(root_url(request) + request.path_params["name"], 308)
+
+    async def on_error(_request: Request, exc: Exception) -> Response:
+        return problem(exc)
+
+    routes = [
+        Route("/", index),
+        Route("/index.html", index),
+        Route("/" + site.INDEX_SCRIPT, index_script),
+        Route("/assets/{name}", assets),
+        Route("/sparql", endpoint, methods=["GET", "POST", "OPTIONS"]),
+        Route("/store", graph_store),
+        Route("/downloads/", downloads_list),
+        Route("/downloads/{name}", download),
+        Route("/.well-known/void", void),
+        Route("/ontology", deref),
+        *(Route(f"/ontology{s}", deref) for s in (".html", ".ttl", ".jsonld", ".nt", ".rdf")),
+        *(Route(f"/{r}/{{rest:path}}", deref) for r in ENTITY_ROOTS),
+        *(Route(f"/{n}", download) for n, _ in DOWNLOADS),
+        Route("/site/{name:path}", to_root),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={RkgError: on_error})
+    app.state.pool = pool
+    app.state.pages = pages
+    app.add_middleware(Edge)
+    return app

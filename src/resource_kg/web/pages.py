@@ -1,0 +1,227 @@
+"""What the server shows for an IRI: the static site's page, or the entity's description.
+
+Pages come from the site's own renderers (`resource_kg.site`), so the site and the server
+cannot drift apart; only absolute links into `{base}` are mapped onto the server's root.
+A description is the entity's triples (its population tags included, as in the site's .ttl)
+plus the labels of every IRI it links to, so a client can show it without a second request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import pyoxigraph as ox
+
+from resource_kg import jsonld, site
+from resource_kg.catalog import Catalog
+from resource_kg.graph import DCT, FOAF, RDFS, SKOS, TripleKey
+from resource_kg.query import StoredQuery, load_queries
+from resource_kg.web.negotiation import GRAPH_TYPES
+
+VERSION = "live"
+LABELS = frozenset(
+    f"<{p}>" for p in (SKOS + "prefLabel", RDFS + "label", FOAF + "name", DCT + "title")
+)
+#: The files of /downloads/: what a release carries that the server can make from the store.
+DOWNLOADS: tuple[tuple[str, str], ...] = (
+    ("catalog.ttl", "text/turtle"),
+    ("catalog.nt.gz", "application/gzip"),
+    ("catalog.trig", "application/trig"),
+    ("catalog.jsonld", "application/ld+json"),
+    ("context.jsonld", "application/ld+json"),
+    ("ontology.ttl", "text/turtle"),
+    ("vocabularies.ttl", "text/turtle"),
+    ("void.ttl", "text/turtle"),
+)
+SITE_ASSETS = ("site.css", "facets.js")
+WEB_ASSETS = ("query.js",)
+ONTOLOGY_PATH = "ontology"
+PageWriter = Callable[[site.SiteModel, site.Entity, site.SiteInfo], str]
+WRITERS: dict[str, PageWriter] = {
+    "resource": site.resource_page,
+    "organization": site.organization_page,
+    "concept": site.concept_page,
+    "scheme": site.scheme_page,
+}
+
+
+def asset(name: str) -> bytes | None:
+    """A bundled stylesheet or script by exact name; anything else is None (no path walk)."""
+    if name in SITE_ASSETS:
+        return resources.files("resource_kg").joinpath("site_assets").joinpath(name).read_bytes()
+    if name in WEB_ASSETS:
+        return resources.files("resource_kg.web").joinpath("assets").joinpath(name).read_bytes()
+    return None
+
+
+@dataclass(frozen=True)
+class Target:
+    """A dereferenceable thing: an entity of the site model, or the ontology."""
+
+    entity: site.Entity | None  # None: the ontology
+    iri: str
+
+
+class Pages:
+    """The site model of a catalog, built once, and every page and description made from it."""
+
+    def __init__(self, catalog: Catalog, *, date: dt.date | None = None) -> None:
+        self.catalog = catalog
+        self.base = catalog.settings.base
+        self.date = date or dt.date.today()
+        self.model = site.SiteModel.build(catalog)
+        self.prefixes = jsonld.catalog_prefixes(self.base)
+        self.compactor = jsonld.Compactor(self.prefixes)
+        self.writer = jsonld.KeyWriter(self.compactor, catalog.quad_table.table.terms)
+        self.targets: dict[str, Target] = {}
+        for ent in self.model.entities.values():
+            self.targets[ent.path] = Target(ent, ent.iri)
+            if ent.iri.startswith(self.base):  # the IRI's own path, when safe_name changed it
+                self.targets.setdefault(unquote(ent.iri[len(self.base) :]), Target(ent, ent.iri))
+        ontology = str(catalog.graphs.ontology)
+        self.ontology_keys: list[TripleKey] = sorted(
+            {k[1:] for k in catalog.quad_table.graph_keys(ontology)}
+        )
+        self.ontology_iri = self.base + ONTOLOGY_PATH
+        self.targets[ONTOLOGY_PATH] = Target(None, self.ontology_iri)
+        self.queries: dict[str, StoredQuery] = load_queries(catalog.paths.queries)
+        self._index: dict[str, tuple[str, str]] = {}
+        self._lock = threading.Lock()
+        self._downloads: tempfile.TemporaryDirectory[str] | None = None
+
+    # ------------------------------------------------------------ pages
+
+    def info(self, root_url: str) -> site.SiteInfo:
+        s = self.catalog.settings
+        return site.SiteInfo(
+            s.title, s.description, s.publisher, s.license, VERSION, self.date, root_url
+        )
+
+    def map_links(self, page: str, root_url: str) -> str:
+        """Absolute links into {base} point at the server instead (IRIs shown as text stay)."""
+        return page.replace(f'href="{site.e(self.base)}', f'href="{site.e(root_url)}')
+
+    def page(self, target: Target, root_url: str) -> str:
+        info = self.info(root_url)
+        if target.entity is None:
+            html = site.ontology_page(self.model, info)
+        else:
+            html = WRITERS[target.entity.kind](self.model, target.entity, info)
+        return self.map_links(html, root_url)
+
+    def index(self, root_url: str) -> tuple[str, str]:
+        """The faceted index and its data script (made once per root URL: costly at 100k)."""
+        with self._lock:
+            made = self._index.get(root_url)
+            if made is None:
+                page, script = site.index_page(self.model, self.info(root_url))
+                made = self._index[root_url] = (self.map_links(page, root_url), script)
+            return made
+
+    def chrome(
+        self, path: str, root_url: str, title: str, body: str, scripts: tuple[str, ...] = ()
+    ) -> str:
+        """A page of the server's own (query page, downloads) in the site's frame."""
+        pg = site.Page(self.model, path, self.info(root_url))
+        return pg.render(title, body, scripts=scripts)
+
+    # ------------------------------------------------------------ descriptions
+
+    def find(self, path: str) -> Target | None:
+        return self.targets.get(path)
+
+    def description_keys(self, target: Target) -> list[TripleKey]:
+        """The entity's triples and the labels of the IRIs they name (sorted, distinct)."""
+        if target.entity is None:
+            return self.ontology_keys
+        own = {k[1:] for k in self.model.keys_of.get(target.iri, [])}
+        linked = {o[1:-1] for _, p, o in own if o[0] == "<"} | {p[1:-1] for _, p, _ in own}
+        linked.discard(target.iri)
+        labels = {
+            k[1:] for iri in linked for k in self.model.keys_of.get(iri, []) if k[2] in LABELS
+        }
+        return sorted(own | labels)
+
+    def describe(self, target: Target, media: str) -> bytes:
+        keys = self.description_keys(target)
+        table = self.catalog.quad_table
+        if media == "application/ld+json":
+            return self.writer.document(keys, self.compactor.prefixes).encode()
+        fmt = GRAPH_TYPES[media]
+        prefixes = self.prefixes if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else None
+        kwargs: dict[str, Any] = {"prefixes": prefixes} if prefixes else {}
+        return ox.serialize(table.iter_triples(keys), format=fmt, **kwargs) or b""
+
+    # ------------------------------------------------------------ downloads
+
+    def downloads(self, root_url: str) -> Path:
+        """The dump folder, written on first use with the release's own writers."""
+        from resource_kg.publish import void_description, write_dumps
+
+        with self._lock:
+            if self._downloads is None:
+                folder = tempfile.TemporaryDirectory(prefix="rkg-serve-")
+                path = Path(folder.name)
+                stats = write_dumps(self.catalog, path)
+                void = void_description(
+                    self.catalog,
+                    stats,
+                    path,
+                    version=VERSION,
+                    date=self.date,
+                    base_url=root_url,
+                    notes=["Served live by rkg serve from the catalog folder."],
+                )
+                (path / "void.ttl").write_bytes(void)
+                self._downloads = folder
+            return Path(self._downloads.name)
+
+    def close(self) -> None:
+        if self._downloads is not None:
+            self._downloads.cleanup()
+            self._downloads = None
+
+
+def examples_json(queries: dict[str, StoredQuery]) -> str:
+    """The stored questions for the query page's example list (escaped for <script>)."""
+    return site.script_json(
+        [{"name": q.name, "title": q.title, "text": q.text} for q in queries.values()]
+    )
+
+
+def results_table(doc: dict[str, Any], link: Callable[[str], str]) -> str:
+    """SPARQL JSON results as an HTML table; every value escaped, IRIs as links."""
+    if "boolean" in doc:
+        return f'<p id="answer">{"yes (true)" if doc["boolean"] else "no (false)"}</p>'
+    names: list[str] = doc["head"]["vars"]
+    rows = doc["results"]["bindings"]
+    head = "".join(f"<th>{site.e(n)}</th>" for n in names)
+    body = []
+    for row in rows:
+        cells = []
+        for n in names:
+            term = row.get(n)
+            if term is None:
+                cells.append("<td></td>")
+            elif term["type"] == "uri":
+                cells.append(
+                    f'<td><a href="{site.e(link(term["value"]))}">{site.e(term["value"])}</a></td>'
+                )
+            else:
+                cells.append(
+                    f"<td>{site.e(term['value'] if term['type'] != 'triple' else json.dumps(term['value']))}</td>"
+                )
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return (
+        f'<p id="answer">{len(rows)} row(s)</p>'
+        f'<table id="results"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+    )

@@ -1,0 +1,162 @@
+"""Query workers: forked processes that share the loaded store, killed when a query overruns.
+
+pyoxigraph cannot interrupt a running query from Python, so a query that would run for
+minutes (a cartesian product) can only be stopped by ending the process it runs in. Each
+worker is forked from the server after the store is built, so it shares the store's memory
+copy-on-write and starts in milliseconds; it reads jobs from a pipe and answers each with an
+`Outcome`. When a job passes its time limit the worker is killed and a fresh one forked in
+its place; the other workers keep answering meanwhile. A worker that finds its pipe closed
+(the server is gone) exits on its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import multiprocessing
+import os
+import signal
+import time
+import warnings
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from multiprocessing.context import ForkProcess
+
+import pyoxigraph as ox
+
+from resource_kg.web.sparql import Job, Outcome, ProtocolError, run_job
+
+_FORK = multiprocessing.get_context("fork")
+
+
+class QueryTimeout(ProtocolError):
+    """The query ran past the server's time limit and was stopped."""
+
+
+def _serve(store: ox.Store, conn: Connection, run: Callable[[ox.Store, Job], Outcome]) -> None:
+    """A worker's loop: one job in, one outcome out, until the pipe closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            outcome = run(store, job)
+        except Exception as exc:  # an engine bug must not kill the worker silently
+            outcome = Outcome(500, "text/plain", f"internal error: {exc}\n".encode())
+        try:
+            conn.send(outcome)
+        except (BrokenPipeError, OSError):
+            return
+
+
+class Worker:
+    """One forked process and the server's end of its pipe."""
+
+    def __init__(self, store: ox.Store, run: Callable[[ox.Store, Job], Outcome] = run_job) -> None:
+        ours, theirs = _FORK.Pipe(duplex=True)
+        with warnings.catch_warnings():
+            # The server may have threads by now; the child only touches the store and pipe.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            self.process: ForkProcess = _FORK.Process(
+                target=_serve, args=(store, theirs, run), daemon=True
+            )
+            self.process.start()
+        theirs.close()
+        self.conn = ours
+
+    def kill(self) -> None:
+        with contextlib.suppress(OSError):
+            self.conn.close()
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(timeout=5)
+
+
+class WorkerPool:
+    """A fixed number of workers; `run` waits for a free one, then for its answer."""
+
+    def __init__(
+        self,
+        store: ox.Store,
+        size: int,
+        timeout: float,
+        run: Callable[[ox.Store, Job], Outcome] = run_job,
+    ) -> None:
+        self.store = store
+        self.size = size
+        self.timeout = timeout
+        self._run = run
+        self._idle: asyncio.Queue[Worker] = asyncio.Queue()
+        self._all: set[Worker] = set()
+        self.killed = 0
+
+    def start(self) -> None:
+        """Fork the workers (call once the store is loaded, inside the serving event loop)."""
+        for _ in range(self.size):
+            self._add()
+
+    def _add(self) -> None:
+        worker = Worker(self.store, self._run)
+        self._all.add(worker)
+        self._idle.put_nowait(worker)
+
+    async def run(self, job: Job) -> Outcome:
+        """The job's outcome; a QueryTimeout when no worker is free in time or it overruns."""
+        started = time.monotonic()
+        try:
+            worker = await asyncio.wait_for(self._idle.get(), self.timeout)
+        except TimeoutError:
+            raise QueryTimeout(
+                f"the server is busy: no query worker became free within {self.timeout:g} s; "
+                "try again shortly",
+                503,
+            ) from None
+        left = max(self.timeout - (time.monotonic() - started), 0.01)
+        try:
+            worker.conn.send(job)
+            outcome: Outcome | None = await asyncio.wait_for(
+                asyncio.to_thread(_receive, worker.conn), left
+            )
+        except (TimeoutError, OSError):
+            outcome = None
+        if outcome is None:
+            self._replace(worker)
+            raise QueryTimeout(
+                f"the query was stopped after the server's time limit of {self.timeout:g} s; "
+                "narrow it down (fewer unbound patterns, a LIMIT) and try again",
+                503,
+            )
+        self._idle.put_nowait(worker)
+        return outcome
+
+    def _replace(self, worker: Worker) -> None:
+        self._all.discard(worker)
+        worker.kill()
+        self.killed += 1
+        self._add()
+
+    def close(self) -> None:
+        """Stop every worker (they would also exit once the server's pipe ends close)."""
+        for worker in list(self._all):
+            worker.kill()
+        self._all.clear()
+
+    def pids(self) -> list[int]:
+        return [w.process.pid for w in self._all if w.process.pid is not None]
+
+
+def _receive(conn: Connection) -> Outcome | None:
+    """Block for the worker's answer; None when the worker died or was killed meanwhile."""
+    try:
+        value = conn.recv()
+    except (EOFError, OSError):
+        return None
+    return value if isinstance(value, Outcome) else None
+
+
+def default_size() -> int:
+    """One worker per core, at least two, so one overrunning query never blocks the rest."""
+    return max(2, min(os.cpu_count() or 2, 8))
