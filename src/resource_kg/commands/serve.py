@@ -7,14 +7,20 @@ accepting, finishes open requests, and the app's lifespan stops the query worker
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
+import uvicorn
 
 from resource_kg.cli import ROOT_ARG, cli, err, load
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 @cli.command()
@@ -77,8 +83,6 @@ def serve(
     Binds 127.0.0.1 unless --host says otherwise. One access-log line per request goes to
     stderr; Ctrl-C or SIGTERM stops the server cleanly.
     """
-    import uvicorn
-
     from resource_kg.web import create_app
 
     started = time.perf_counter()
@@ -105,4 +109,18 @@ def serve(
     config = uvicorn.Config(
         app, host=host, port=port, access_log=False, log_level="warning", lifespan="on"
     )
-    uvicorn.Server(config).run()
+    _Server(config).run()
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, minus re-raising the signal that stopped it once shutdown is done:
+    a stop asked for by SIGINT or SIGTERM is a clean stop (exit status 0, no traceback)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        original = {sig: signal.signal(sig, self.handle_exit) for sig in _SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in original.items():
+                signal.signal(sig, handler)
