@@ -682,3 +682,45 @@ def test_sigterm_stops_cleanly(catalog_root: Path, tmp_path: Path) -> None:
             or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
         )
     assert "Traceback" not in (tmp_path / "serve.log").read_text()
+
+
+class _Endpoint(BaseHTTPRequestHandler):
+    """A tiny SPARQL endpoint answering every query with one row, recording the requests."""
+
+    seen: list[str] = []
+
+    def do_GET(self) -> None:  # noqa: N802 - stdlib name
+        self.seen.append(self.path)
+        body = b'{"head":{"vars":["x"]},"results":{"bindings":[{"x":{"type":"literal","value":"remote"}}]}}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/sparql-results+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_POST = do_GET
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass
+
+
+def test_allow_service_names_the_hosts_that_may_be_called(
+    catalog_root: Path, tmp_path: Path
+) -> None:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Endpoint)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    port = httpd.server_address[1]
+    srv = start_server(catalog_root, tmp_path / "serve.log", "--allow-service", "127.0.0.1")
+    try:
+        allowed = f"SELECT ?x {{ SERVICE <http://127.0.0.1:{port}/sparql> {{ ?x ?p ?o }} }}"
+        r = srv.sparql(params={"query": allowed})
+        assert r.status_code == 200, r.text
+        assert r.json()["results"]["bindings"] == [{"x": {"type": "literal", "value": "remote"}}]
+        assert len(_Endpoint.seen) == 1
+        other = f"SELECT ?x {{ SERVICE <http://localhost:{port}/sparql> {{ ?x ?p ?o }} }}"
+        assert srv.sparql(params={"query": other}).status_code == 400
+        assert len(_Endpoint.seen) == 1
+    finally:
+        stop_server(srv)
+        httpd.shutdown()
+        httpd.server_close()

@@ -212,7 +212,7 @@ def create_app(
     def describe_service(request: Request, accept: str | None) -> Response:
         offers = (*GRAPH_TYPES, HTML)
         media = choose(accept, offers)
-        if media is None or (accept and media == "text/plain" and "text/plain" not in accept):
+        if media is None:
             raise sparql.ProtocolError(
                 "no query: send one in the 'query' parameter (GET or form POST) or as an "
                 "application/sparql-query body; GET /sparql with Accept: text/turtle describes the service"
@@ -220,11 +220,7 @@ def create_app(
         if media == HTML:
             return query_page(request, "", None)
         triples = sparql.service_description(root_url(request) + "sparql", graphs)
-        body = (
-            ox.serialize(triples, format=GRAPH_TYPES[media], prefixes={"sd": sparql.SD})
-            if GRAPH_TYPES[media] == ox.RdfFormat.TURTLE
-            else ox.serialize(triples, format=GRAPH_TYPES[media])
-        )
+        body = ox.serialize(triples, format=GRAPH_TYPES[media], prefixes={"sd": sparql.SD})
         return Response(body or b"", media_type=media, headers={"vary": "Accept"})
 
     def local_link(iri: str, base_url: str) -> str:
@@ -307,12 +303,12 @@ Clients send the same request to <code>{site.e(base_url)}sparql</code> with an A
             ]
         )
 
-    def index(request: Request) -> Response:
-        html, _ = pages.index(root_url(request))
+    async def index(request: Request) -> Response:
+        html, _ = await asyncio.to_thread(pages.index, root_url(request))
         return Response(html, media_type="text/html; charset=utf-8")
 
-    def index_script(request: Request) -> Response:
-        _, script = pages.index(root_url(request))
+    async def index_script(request: Request) -> Response:
+        _, script = await asyncio.to_thread(pages.index, root_url(request))
         return Response(script, media_type="text/javascript; charset=utf-8")
 
     def assets(request: Request) -> Response:

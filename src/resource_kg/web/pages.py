@@ -95,7 +95,9 @@ class Pages:
         self.targets[ONTOLOGY_PATH] = Target(None, self.ontology_iri)
         self.queries: dict[str, StoredQuery] = load_queries(catalog.paths.queries)
         self._index: dict[str, tuple[str, str]] = {}
-        self._lock = threading.Lock()
+        # Separate locks: making the dumps (seconds at 100k) must not hold up the index.
+        self._index_lock = threading.Lock()
+        self._downloads_lock = threading.Lock()
         self._downloads: tempfile.TemporaryDirectory[str] | None = None
 
     # ------------------------------------------------------------ pages
@@ -120,7 +122,7 @@ class Pages:
 
     def index(self, root_url: str) -> tuple[str, str]:
         """The faceted index and its data script (made once per root URL: costly at 100k)."""
-        with self._lock:
+        with self._index_lock:
             made = self._index.get(root_url)
             if made is None:
                 page, script = site.index_page(self.model, self.info(root_url))
@@ -156,10 +158,8 @@ class Pages:
         table = self.catalog.quad_table
         if media == "application/ld+json":
             return self.writer.document(keys, self.compactor.prefixes).encode()
-        fmt = GRAPH_TYPES[media]
-        prefixes = self.prefixes if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else None
-        kwargs: dict[str, Any] = {"prefixes": prefixes} if prefixes else {}
-        return ox.serialize(table.iter_triples(keys), format=fmt, **kwargs) or b""
+        triples = table.iter_triples(keys)
+        return ox.serialize(triples, format=GRAPH_TYPES[media], prefixes=self.prefixes) or b""
 
     # ------------------------------------------------------------ downloads
 
@@ -167,7 +167,7 @@ class Pages:
         """The dump folder, written on first use with the release's own writers."""
         from resource_kg.publish import void_description, write_dumps
 
-        with self._lock:
+        with self._downloads_lock:
             if self._downloads is None:
                 folder = tempfile.TemporaryDirectory(prefix="rkg-serve-")
                 path = Path(folder.name)
