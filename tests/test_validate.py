@@ -462,10 +462,14 @@ def test_whole_graph_checks_on_named_triples_equal_the_full_store() -> None:
     checks = [
         (c, set().union(*(focus[o] for o in _owners(shapes, c))))
         for c in shapes.sparql
-        if c.whole_graph and "Curation" in c.shape
+        if "CurationUnique" in c.shape
     ]
-    run = ox.NamedNode(catalog.settings.base + "graph/validation-run")
-    facts = [ox.Quad(t.subject, t.predicate, t.object, run) for t in run_facts("x:", DAY)]
+    assert all(c.join_safe and c.reads is not None for c, _ in checks)
+    run = ox.NamedNode(catalog.settings.base + "graph/validation")
+    facts = [
+        ox.Quad(t.subject, t.predicate, t.object, run)
+        for t in run_facts(catalog.settings.base, DAY)
+    ]
     mine = _whole_graph_checks(parts, checks, facts, _Cache(None, ""))
     names = {c.shape for c, _ in checks}
     full = [r for r in sparql_results(catalog, shapes, DAY) if r.shape in names]

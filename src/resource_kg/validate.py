@@ -23,8 +23,8 @@ engine gives the same findings (tests compare both on fixture catalogs) in linea
 Incremental runs: results are cached per record under a hash of the record's triples (context:
 shapes, ontology + vocabularies + organizations, validation date), the once-only results with
 the context, the whole-graph results under a hash of the triples they read. Only records whose
-triples changed go through pySHACL again. With `buildcache.load` (what `rkg validate` uses),
-unchanged record files are not even read or rebuilt.
+triples changed go through pySHACL again. With `store.incremental.load` (what `rkg validate` uses),
+unchanged record files are not rebuilt (they are read and hashed).
 
 Measured at 100k synthetic resources on 2 shared cores (bench/README.md): first run 71 s
 including the build, 8.7 s after editing 10 records.
@@ -38,10 +38,10 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import json
 import multiprocessing
 import operator
 import os
-import pickle
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -53,6 +53,7 @@ from typing import Any
 import pyoxigraph as ox
 import rdflib
 import rdflib.collection
+from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import Node
 
 from resource_kg.catalog import Catalog
@@ -60,6 +61,8 @@ from resource_kg.errors import ValidationError
 from resource_kg.files import write_atomic
 from resource_kg.graph import FIELD_SPECS, PREFIXES, RDF, UNRESOLVED, XSD, QuadKey, resource_iri
 from resource_kg.records import FIELDS, Record
+from resource_kg.store.fingerprint import code_fingerprint
+from resource_kg.store.state import connect, store_dir
 from resource_kg.terms import OxTerm, rdflib_to_ox
 from resource_kg.vocab import subject_lines
 
@@ -262,17 +265,24 @@ def _parse_term(nt: str) -> ox.NamedNode | ox.BlankNode | ox.Literal | None:
 
 @dataclass(frozen=True)
 class SparqlCheck:
-    """One SHACL-SPARQL constraint, ready to run once over the whole graph."""
+    """One SHACL-SPARQL constraint, with what the fast engine derived from its sh:select."""
 
     shape: str
-    query: str
+    query: str  # the sh:select with its prefixes, `$this` as `?this`, `?this` projected
     path: str
     severity: str
     messages: tuple[str, ...]
     node_shape: bool
-    #: True when the constraint compares a focus node with the whole catalog (it has a
-    #: rkgsh:wholeGraphSelect); such checks cannot run on batches of records.
-    whole_graph: bool = False
+    #: True when running `query` once with `?this` free and keeping the rows on focus nodes
+    #: gives what SHACL's pre-binding of `$this` gives per focus node (see `plan_query`);
+    #: otherwise the fast engine runs it once per focus node with `$this` substituted.
+    join_safe: bool = True
+    #: The predicates the query's triple patterns can match, or None when any triple can
+    #: match (a variable predicate, a negated or zero-length path).
+    reads: tuple[str, ...] | None = None
+    #: Each triple pattern as (subject is $this, predicate IRI or None, object N-Triples or
+    #: None): what decides whether the check can run on batches of records (`_local`).
+    patterns: tuple[tuple[bool, str | None, str | None], ...] = ()
 
 
 @dataclass
@@ -439,9 +449,14 @@ def _analyse(graph: rdflib.Graph, digest: str, locations: dict[str, tuple[str, i
             for decl in graph.objects(decl_owner, sh.declare):
                 prefixes[str(graph.value(decl, sh.prefix))] = str(graph.value(decl, sh.namespace))
         head = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in sorted(prefixes.items()))
-        whole = graph.value(constraint, rdflib.URIRef(SHAPES_NS + "wholeGraphSelect"))
-        text = str(whole) if whole is not None else str(select)
-        query = head + re.sub(r"\$this\b", "?this", text)
+        try:
+            query, plan = plan_query(head, str(select))
+        except ValidationError as exc:
+            raise ValidationError(
+                f"SPARQL constraint of {curie(str(shape))} {exc.message}",
+                file=locations.get(str(shape), (None, 0))[0],
+                line=locations.get(str(shape), (None, None))[1],
+            ) from exc
         path = graph.value(shape, sh.path)
         severity = graph.value(shape, sh.severity) or sh.Violation
         messages = _literal_texts(graph, constraint, sh.message) + _literal_texts(
@@ -455,7 +470,9 @@ def _analyse(graph: rdflib.Graph, digest: str, locations: dict[str, tuple[str, i
                 severity=str(severity),
                 messages=messages,
                 node_shape=path is None,
-                whole_graph=whole is not None,
+                join_safe=plan.join_safe,
+                reads=plan.reads,
+                patterns=plan.patterns,
             )
         )
     return Shapes(
@@ -504,25 +521,219 @@ def _hoist(
     return out
 
 
+# ---------------------------------------------------------------- SPARQL checks, derived
+
+_THIS = rdflib.Variable("this")
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    """What the fast engine derives from a constraint's sh:select (see `plan_query`)."""
+
+    join_safe: bool
+    reads: tuple[str, ...] | None
+    patterns: tuple[tuple[bool, str | None, str | None], ...]
+
+
+def plan_query(head: str, select: str) -> tuple[str, QueryPlan]:
+    """The whole-graph form of a SHACL-SPARQL SELECT, derived from its text alone.
+
+    SHACL pre-binds `$this` to one focus node at a time. Renaming `$this` to the variable
+    `?this` (projected) and joining the rows with the shape's focus nodes gives the same rows
+    for all focus nodes at once when every use of `$this` sees it bound: it occurs in a triple
+    pattern of the group that a FILTER, BIND or OPTIONAL mentioning it applies to, and the
+    query has no LIMIT/OFFSET, GROUP BY or aggregate, VALUES or MINUS on `$this`, SERVICE,
+    or subquery hiding it. A row where `?this` stays unbound (a UNION branch without it) holds
+    for every focus node. Zero-length paths (`*`, `?`) also need `$this` bound by a pattern:
+    they match nodes of the graph only. Other queries run once per focus node with `$this`
+    substituted (`join_safe` False): slower, same results. The query is parsed with rdflib's
+    SPARQL parser, never taken apart by regular expressions.
+    """
+    from pyparsing import ParseException
+    from rdflib.plugins.sparql import prepareQuery
+
+    text = re.sub(r"\$this\b", "?this", select)
+    try:
+        parsed = prepareQuery(head + text)
+    except ParseException as exc:
+        raise ValidationError(f"does not parse: {exc}") from exc
+    except Exception as exc:  # rdflib raises plain exceptions for unknown prefixes and the like
+        raise ValidationError(f"does not parse: {exc}") from exc
+    root = parsed.algebra
+    if root.name != "SelectQuery":
+        raise ValidationError("is not a SELECT query (only sh:select is supported)")
+    project = root.p
+    while isinstance(project, CompValue) and project.name != "Project":
+        project = project.p
+    inner = project.p
+    if _THIS not in project.PV:
+        select_kw = re.search(r"\bSELECT\s+((?:DISTINCT|REDUCED)\s+)?", text, re.IGNORECASE)
+        if select_kw is None:
+            raise ValidationError("has no SELECT clause")
+        if not text[select_kw.end() :].startswith("*"):
+            text = text[: select_kw.end()] + "?this " + text[select_kw.end() :]
+    patterns: list[tuple[bool, str | None, str | None]] = []
+    reads: set[str] | None = set()
+    zero_length = False
+    for s_term, p_term, o_term in _triple_patterns(root):
+        anchored = s_term == _THIS
+        obj = _key_of(o_term)
+        if isinstance(p_term, rdflib.URIRef):
+            patterns.append((anchored, str(p_term), obj))
+            if reads is not None:
+                reads.add(str(p_term))
+            continue
+        if isinstance(p_term, rdflib.Variable):
+            patterns.append((anchored, None, None))
+            reads = None
+            continue
+        iris, zero, negated, simple = _path_parts(p_term)
+        zero_length = zero_length or zero
+        if zero or negated or iris is None:
+            reads = None
+            patterns.append((False, None, None))
+            continue
+        if reads is not None:
+            reads |= iris
+        for iri in sorted(iris):
+            patterns.append((anchored and simple, iri, obj if simple else None))
+    safe = not _unsafe(inner) and not any(
+        isinstance(node, CompValue) and node.name in ("Slice", "Group", "AggregateJoin")
+        for node in _walk(root.p)
+    )
+    if zero_length and not _bound(inner):
+        safe = False
+    return head + text, QueryPlan(
+        safe, tuple(sorted(reads)) if reads is not None else None, tuple(patterns)
+    )
+
+
+def _walk(node: Any) -> Iterable[Any]:
+    """Every CompValue, list item and term below `node` (parsed SPARQL), `node` included."""
+    todo = [node]
+    while todo:
+        item = todo.pop()
+        yield item
+        if isinstance(item, CompValue):
+            todo.extend(v for k, v in item.items() if k != "_vars")
+        elif isinstance(item, list | tuple):
+            todo.extend(item)
+
+
+def _mentions(node: Any) -> bool:
+    return any(isinstance(item, rdflib.Variable) and item == _THIS for item in _walk(node))
+
+
+def _triple_patterns(root: Any) -> Iterable[tuple[Any, Any, Any]]:
+    """Triple patterns anywhere in the query, inside EXISTS and subqueries too."""
+    for item in _walk(root):
+        if isinstance(item, CompValue) and "triples" in item and item.triples:
+            for triple in item.triples:
+                if isinstance(triple, list | tuple) and len(triple) == 3:
+                    yield triple[0], triple[1], triple[2]
+
+
+def _key_of(term: Any) -> str | None:
+    """A constant term as the catalog's quad keys write it (N-Triples), else None."""
+    if isinstance(term, rdflib.URIRef | rdflib.Literal):
+        return _nt(to_ox(term))
+    return None
+
+
+def _path_parts(path: Any) -> tuple[set[str] | None, bool, bool, bool]:
+    """(IRIs of a property path, may match zero steps, is negated, is one step from subject
+    to object: an IRI or alternatives of IRIs); IRIs None when the path is not understood."""
+    from rdflib.paths import AlternativePath, InvPath, MulPath, NegatedPath, SequencePath
+
+    if isinstance(path, rdflib.URIRef):
+        return {str(path)}, False, False, True
+    if isinstance(path, NegatedPath):
+        return set(), False, True, False
+    if isinstance(path, MulPath):
+        iris, zero, negated, _ = _path_parts(path.path)
+        return iris, zero or path.mod in ("*", "?"), negated, False
+    if isinstance(path, InvPath):
+        iris, zero, negated, _ = _path_parts(path.arg)
+        return iris, zero, negated, False
+    if isinstance(path, AlternativePath | SequencePath):
+        found: set[str] = set()
+        zero_any = negated_any = False
+        simple = isinstance(path, AlternativePath)
+        for arg in path.args:
+            iris, zero, negated, one = _path_parts(arg)
+            if iris is None:
+                return None, zero, negated, False
+            found |= iris
+            zero_any, negated_any, simple = zero_any or zero, negated_any or negated, simple and one
+        return found, zero_any, negated_any, simple
+    return None, False, False, False
+
+
+def _bound(node: Any) -> bool:
+    """Whether every solution of a pattern binds ?this (a triple pattern in it does)."""
+    if not isinstance(node, CompValue):
+        return False
+    name = node.name
+    if name in ("BGP", "TriplesBlock"):
+        return any(_THIS in (t[0], t[1], t[2]) for t in node.triples or ())
+    if name == "Join":
+        return _bound(node.p1) or _bound(node.p2)
+    if name in ("LeftJoin", "Minus"):
+        return _bound(node.p1)
+    if name == "Union":
+        return _bound(node.p1) and _bound(node.p2)
+    if name == "Graph":
+        return node.term == _THIS or _bound(node.p)
+    if name == "Project":
+        return _THIS in node.PV and _bound(node.p)
+    if name in ("Filter", "Extend", "Distinct", "Reduced", "OrderBy", "ToMultiSet"):
+        return _bound(node.p)
+    return False
+
+
+def _unsafe(node: Any) -> bool:
+    """Whether some use of ?this would see it unbound once it is no longer pre-bound."""
+    if isinstance(node, list | tuple):
+        return any(_unsafe(item) for item in node)
+    if not isinstance(node, CompValue):
+        return False
+    name = node.name
+    if name in ("Slice", "Group", "AggregateJoin", "ServiceGraphPattern"):
+        return True
+    if name in ("values", "ToMultiSet") and "res" in node:  # VALUES
+        return _mentions(node)
+    if name == "Filter":
+        if _mentions(node.expr) and not _bound(node.p):
+            return True
+        return _unsafe(node.p)
+    if name == "Extend":
+        if node.var == _THIS or (_mentions(node.expr) and not _bound(node.p)):
+            return True
+        return _unsafe(node.p)
+    if name == "LeftJoin":
+        if (_mentions(node.p2) or _mentions(node.expr)) and not _bound(node.p1):
+            return True
+        return _unsafe(node.p1) or _unsafe(node.p2)
+    if name == "Minus":
+        return _mentions(node.p2) or _unsafe(node.p1)
+    if name == "Project":  # a subquery: it must pass ?this on
+        if _mentions(node.p) and _THIS not in node.PV:
+            return True
+        return _unsafe(node.p)
+    return any(_unsafe(v) for k, v in node.items() if k not in ("_vars", "expr"))
+
+
 # ---------------------------------------------------------------- engines
 
 
 def run_facts(base: str, on: dt.date) -> list[ox.Triple]:
-    """The validation date as data: the date, the latest year allowed, the review cutoff."""
-    try:
-        cutoff = on.replace(year=on.year - 1)
-    except ValueError:  # 29 February
-        cutoff = on.replace(year=on.year - 1, day=28)
-    run = ox.NamedNode(f"{base}validation/run")
-    return [
-        ox.Triple(run, ox.NamedNode(SHAPES_NS + "validationDate"), _date(on)),
-        ox.Triple(
-            run,
-            ox.NamedNode(SHAPES_NS + "latestYear"),
-            ox.Literal(str(on.year + 1), datatype=ox.NamedNode(XSD + "integer")),
-        ),
-        ox.Triple(run, ox.NamedNode(SHAPES_NS + "reviewCutoff"), _date(cutoff)),
-    ]
+    """The validation date as data: `<{base}validation/report> rkgsh:validationDate on`.
+
+    One fact, on the node of the Turtle validation report, which carries the same triple: a
+    release's validation-report.ttl is the settings node any SHACL engine needs beside
+    catalog.ttl. The shapes derive the latest year and the review cutoff from it."""
+    report = ox.NamedNode(f"{base}validation/report")
+    return [ox.Triple(report, ox.NamedNode(SHAPES_NS + "validationDate"), _date(on))]
 
 
 def _date(day: dt.date) -> ox.Literal:
@@ -618,7 +829,7 @@ class Parts:
     """The catalog's quad keys (see `graph.QuadKey`) as the fast engine uses them.
 
     `Catalog` holds keys, not pyoxigraph objects; working on keys keeps the fast engine from
-    making 3.9M objects at 100k resources. `buildcache.load` hands these over ready-made.
+    making 3.9M objects at 100k resources. `store.incremental.load` hands these over ready-made.
     """
 
     per_record: dict[str, list[QuadKey]]  # record id → keys whose subject is the record
@@ -635,7 +846,7 @@ class Parts:
 
 
 def parts_of(catalog: Catalog) -> Parts:
-    """Split the catalog's keys per record (or take the split `buildcache` made while loading)."""
+    """Split the catalog's keys per record (or take the split `store.incremental` made while loading)."""
     ready = getattr(catalog, "validation_parts", None)
     if isinstance(ready, Parts):
         return ready
@@ -667,42 +878,55 @@ def record_digest(keys: Iterable[QuadKey]) -> str:
 
 
 class _Cache:
-    """Per-record results keyed by a hash of the record's triples; the context (shapes,
-    vocabularies, organizations, ontology, validation date) invalidates every entry.
+    """Per-record results keyed by a hash of the record's triples, in the store's database.
 
-    A pickle of plain lists and strings: at 100k records JSON took ≈ 1 s to write."""
+    The context (shapes, vocabularies, organizations, ontology, validation date, code) is
+    part of each row: rows of another context are never read, and are dropped on save.
+    Results are JSON text: nothing read back can run code."""
 
-    def __init__(self, path: Path | None, context: str) -> None:
-        self.path = path
+    def __init__(self, folder: Path | None, context: str) -> None:
+        self.folder = folder
         self.context = context
-        self.entries: dict[str, list[list[str]]] = {}
-        self.used: dict[str, list[list[str]]] = {}
-        self.dirty = False
-        if path is not None and path.is_file():
+        self.entries: dict[str, str] = {}
+        self.used: set[str] = set()
+        self.added: dict[str, str] = {}
+        if folder is not None and (folder / "state.sqlite").is_file():
+            db = connect(folder)
             try:
-                doc = pickle.loads(path.read_bytes())
-                if isinstance(doc, dict) and doc.get("context") == context:
-                    self.entries = doc.get("records", {})
-            except (OSError, ValueError, pickle.UnpicklingError, EOFError):
-                self.entries = {}
+                rows = db.execute(
+                    "SELECT key, results FROM validation WHERE context = ?", (context,)
+                )
+                self.entries = dict(rows.fetchall())
+            finally:
+                db.close()
 
     def get(self, key: str) -> list[RawResult] | None:
         hit = self.entries.get(key)
         if hit is None:
             return None
-        self.used[key] = hit
-        return [RawResult(*row) for row in hit]
+        self.used.add(key)
+        return [RawResult(*row) for row in json.loads(hit)]
 
     def put(self, key: str, results: list[RawResult]) -> None:
-        self.used[key] = sorted(r.to_json() for r in results)
-        self.dirty = True
+        self.added[key] = json.dumps(sorted(r.to_json() for r in results), ensure_ascii=False)
 
     def save(self) -> None:
-        """Write what this run used (entries of records that are gone are dropped)."""
-        if self.path is None or (not self.dirty and len(self.used) == len(self.entries)):
+        """Keep what this run used or added; rows of gone records and other contexts go."""
+        unused = self.entries.keys() - self.used - self.added.keys()
+        if self.folder is None or (not self.added and not unused):
             return
-        doc = {"context": self.context, "records": self.used}
-        write_atomic(self.path, pickle.dumps(doc, protocol=5))
+        db = connect(self.folder)
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("DELETE FROM validation WHERE context != ?", (self.context,))
+            db.executemany("DELETE FROM validation WHERE key = ?", [(k,) for k in unused])
+            db.executemany(
+                "INSERT OR REPLACE INTO validation (key, context, results) VALUES (?, ?, ?)",
+                [(k, self.context, v) for k, v in self.added.items()],
+            )
+            db.execute("COMMIT")
+        finally:
+            db.close()
 
 
 @dataclass
@@ -821,13 +1045,23 @@ def fast_results(
     batch_checks: list[tuple[SparqlCheck, set[str]]] = []
     other_checks: list[tuple[SparqlCheck, set[str]]] = []
     global_checks: list[tuple[SparqlCheck, set[str]]] = []
+    outside = _outside_reference(
+        parts,
+        {
+            pred
+            for check in shapes.sparql
+            if set(_owners(shapes, check)) <= roots
+            for this_subject, pred, _obj in check.patterns
+            if pred is not None and not this_subject
+        },
+    )
     for check in shapes.sparql:
         owners = _owners(shapes, check)
         nodes: set[str] = set()
         for owner in owners:
             nodes |= focus.get(owner, set())
         if owners and set(owners) <= roots:
-            (global_checks if check.whole_graph else batch_checks).append((check, nodes))
+            (batch_checks if _local(check, outside) else global_checks).append((check, nodes))
         elif nodes.isdisjoint(records):
             other_checks.append((check, nodes))
         else:  # a shape of other things that also reaches records: it sees every graph
@@ -837,11 +1071,14 @@ def fast_results(
             t.subject,
             t.predicate,
             t.object,
-            ox.NamedNode(f"{catalog.settings.base}graph/validation-run"),
+            ox.NamedNode(f"{catalog.settings.base}graph/validation"),
         )
         for t in run_facts(catalog.settings.base, on)
     ]
-    context = f"{CACHE_VERSION} {shapes.digest} {record_digest(parts.reference)} {on.isoformat()}"
+    context = (
+        f"{CACHE_VERSION} {code_fingerprint()} {shapes.digest} "
+        f"{record_digest(parts.reference)} {on.isoformat()}"
+    )
     store_cache = _Cache(cache, context)
     results: list[RawResult] = []
     todo: list[tuple[str, str]] = []
@@ -915,23 +1152,35 @@ def _reference_checks(job: _Job, checks: list[tuple[SparqlCheck, set[str]]]) -> 
     return out
 
 
-#: IRIs and prefixed names in a query (to find the predicates a whole-graph check reads).
-_IRI_REF = re.compile(r"<([^<>\s]*)>")
-_PNAME = re.compile(r"(?<![\w?$:/])([A-Za-z][\w.-]*)?:([A-Za-z_][\w-]*)")
-_PREFIX_DECL = re.compile(r"PREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^<>\s]*)>", re.IGNORECASE)
+def _outside_reference(parts: Parts, predicates: set[str]) -> dict[str, set[str]]:
+    """For each predicate, the objects (keys) of its triples outside the reference graphs:
+    the triples of records (and derived nodes) that a batch holds only in part."""
+    wanted = {f"<{iri}>" for iri in predicates}
+    out: dict[str, set[str]] = {}
+    if not wanted:
+        return out
+    reference = set(parts.reference)
+    for key in parts.every:
+        if key[2] in wanted and key not in reference:
+            out.setdefault(key[2][1:-1], set()).add(key[3])
+    return out
 
 
-def query_iris(query: str) -> set[str]:
-    """Every IRI a query names (full, prefixed, or `a` for rdf:type): an over-approximation."""
-    prefixes = {p or "": ns for p, ns in _PREFIX_DECL.findall(query)}
-    found = set(_IRI_REF.findall(query))
-    for prefix, local in _PNAME.findall(query):
-        ns = prefixes.get(prefix or "")
-        if ns is not None:
-            found.add(ns + local)
-    if re.search(r"\sa\s", query):
-        found.add(RDF + "type")
-    return found
+def _local(check: SparqlCheck, outside: dict[str, set[str]]) -> bool:
+    """Whether a check's rows for a record depend only on its own triples and the reference
+    graphs (what a batch store holds): each triple pattern has $this as subject, or can match
+    only reference triples (its predicate, or predicate and object, never occur outside them).
+    Other checks run once on the whole graph."""
+    for this_subject, pred, obj in check.patterns:
+        if this_subject:
+            continue
+        if pred is None:
+            return False
+        found = outside.get(pred)
+        if found is None or (obj is not None and obj not in found):
+            continue
+        return False
+    return True
 
 
 def _whole_graph_checks(
@@ -940,22 +1189,24 @@ def _whole_graph_checks(
     facts: list[ox.Quad],
     cache: _Cache,
 ) -> list[RawResult]:
-    """Checks that compare records with each other, on the triples whose predicate they name.
+    """Checks that compare records with each other, on the triples their patterns can match.
 
     A triple pattern with a constant predicate can only match triples with that predicate, so
     a store of those triples answers the query as the whole graph does (url, title, id and
-    type: ≈ 4 of 39 triples a resource). A query with a variable predicate gets every triple.
+    type: ≈ 4 of 39 triples a resource). `SparqlCheck.reads`, from the parsed query, lists
+    them; a query with a variable predicate, a negated or a zero-length path gets every triple.
     The results are cached under a hash of those triples and the focus nodes: editing
     summaries leaves them valid, editing a title reruns the checks (≈ 3 s at 100k)."""
     if not checks:
         return []
-    wanted: set[str] = set()
+    wanted: set[str] | None = set()
     for check, _ in checks:
-        if re.search(r"\{[^}]*[?$]\w+\s+[?$]\w+\s+", check.query):
-            wanted = set()
+        if check.reads is None:
+            wanted = None
             break
-        wanted |= {f"<{iri}>" for iri in query_iris(check.query)}
-    keys = parts.every if not wanted else [k for k in parts.every if k[2] in wanted]
+        assert wanted is not None
+        wanted |= {f"<{iri}>" for iri in check.reads}
+    keys = parts.every if wanted is None else [k for k in parts.every if k[2] in wanted]
     # In the order the catalog holds them: the same inputs give the same text (another order
     # would only miss the cache).
     text = "".join([f"{s} {p} {o} {g} .\n" for g, s, p, o in keys]).encode()
@@ -1034,46 +1285,72 @@ def focus_nodes(
 
 
 def _check_rows(store: ox.Store, check: SparqlCheck, focus: set[str]) -> list[RawResult]:
-    """One SHACL-SPARQL constraint as one query with `$this` free; rows on focus nodes only."""
+    """One SHACL-SPARQL constraint on a store: rows on focus nodes only.
+
+    A join-safe query runs once with `?this` free (a row without `?this` holds for every
+    focus node); any other runs once per focus node with `$this` substituted, as SHACL
+    pre-binds it."""
     if not focus:
         return []
+    out: list[RawResult] = []
+    if check.join_safe:
+        for row, names in _solutions(store, check, None):
+            this = row["this"]
+            if this is None:
+                for node in sorted(focus):
+                    out.append(_row_result(check, row, names, _parse_term(node)))
+            elif _nt(this) in focus:
+                out.append(_row_result(check, row, names, this))
+        return out
+    variable = ox.Variable("this")
+    for node in sorted(focus):
+        term = _parse_term(node)
+        assert term is not None
+        for row, names in _solutions(store, check, {variable: term}):
+            out.append(_row_result(check, row, names, term))
+    return out
+
+
+def _solutions(
+    store: ox.Store, check: SparqlCheck, substitutions: dict[ox.Variable, Any] | None
+) -> Iterable[tuple[ox.QuerySolution, list[str]]]:
     try:
-        rows = store.query(check.query, use_default_graph_as_union=True)
+        rows = store.query(
+            check.query, use_default_graph_as_union=True, substitutions=substitutions
+        )
     except SyntaxError as exc:
         raise ValidationError(
             f"SPARQL constraint of {curie(check.shape)} does not parse: {exc}"
         ) from exc
     assert isinstance(rows, ox.QuerySolutions)
     names = [v.value for v in rows.variables]
-    if "this" not in names:
-        raise ValidationError(f"SPARQL constraint of {curie(check.shape)} must project $this")
-    out: list[RawResult] = []
     for row in rows:
-        this = row["this"]
-        if this is None or _nt(this) not in focus:
-            continue
-        bound = {n: row[n] for n in names if row[n] is not None}
-        value = bound.get("value", this if check.node_shape else None)
-        path = bound.get("path")
-        path_iri = path.value if isinstance(path, ox.NamedNode) else check.path
-        fmt = dict(bound)
-        fmt["this"] = this
-        if path is not None:
-            fmt["path"] = path
-        if value is not None:
-            fmt["value"] = value
-        messages = sorted({_format(m, fmt) for m in check.messages})
-        out.append(
-            RawResult(
-                focus=_nt(this),
-                path=path_iri,
-                value=_nt(value),
-                severity=check.severity,
-                shape=check.shape,
-                message=" ".join(messages),
-            )
-        )
-    return out
+        yield row, names
+
+
+def _row_result(
+    check: SparqlCheck, row: ox.QuerySolution, names: list[str], this: Any
+) -> RawResult:
+    """A solution as SHACL turns it into a result: value, path and message from its bindings."""
+    bound = {n: row[n] for n in names if n != "this" and row[n] is not None}
+    value = bound.get("value", this if check.node_shape else None)
+    path = bound.get("path")
+    path_iri = path.value if isinstance(path, ox.NamedNode) else check.path
+    fmt = dict(bound)
+    fmt["this"] = this
+    if path is not None:
+        fmt["path"] = path
+    if value is not None:
+        fmt["value"] = value
+    messages = sorted({_format(m, fmt) for m in check.messages})
+    return RawResult(
+        focus=_nt(this),
+        path=path_iri,
+        value=_nt(value),
+        severity=check.severity,
+        shape=check.shape,
+        message=" ".join(messages),
+    )
 
 
 def sparql_results(catalog: Catalog, shapes: Shapes, on: dt.date) -> list[RawResult]:
@@ -1081,7 +1358,7 @@ def sparql_results(catalog: Catalog, shapes: Shapes, on: dt.date) -> list[RawRes
     if not shapes.sparql:
         return []
     store = catalog.store
-    run_graph = ox.NamedNode(f"{catalog.settings.base}graph/validation-run")
+    run_graph = ox.NamedNode(f"{catalog.settings.base}graph/validation")
     facts = [
         ox.Quad(t.subject, t.predicate, t.object, run_graph)
         for t in run_facts(catalog.settings.base, on)
@@ -1149,7 +1426,7 @@ class _Mapper:
                     file=record.file,
                     line=record.line_of(name) if name else record.line,
                     field=name,
-                    value=self._written(record, name, term),
+                    value=self._written(record, name, term, focus),
                     severity=severity,
                     message=message,
                     shape=shape,
@@ -1183,9 +1460,12 @@ class _Mapper:
         close = self.catalog.lexicon.suggest(scheme, label)
         return f"{message} Closest known: {', '.join(close)}." if close else message
 
-    def _written(self, record: Record, name: str, term: Any) -> str:
-        """The value as the curator wrote it in the record, not the IRI it became."""
-        if term is None:
+    def _written(self, record: Record, name: str, term: Any, focus: Any = None) -> str:
+        """The value as the curator wrote it in the record, not the IRI it became.
+
+        A node shape's result has the record itself as value; about a field the record
+        left empty (a retired record without replaced_by), nothing was written."""
+        if term is None or (term == focus and record.values.get(name) in (None, "", [])):
             return ""
         spec = FIELD_SPECS.get(name)
         raw = record.values.get(name)
@@ -1255,7 +1535,7 @@ def validate(
     processes check batches when there is more than one batch.
     """
     day = on or dt.date.today()
-    checked = cache.parent / "shapes-checked.txt" if cache is not None else None
+    checked = cache / "shapes-checked.txt" if cache is not None else None
     if checked is not None and checked.is_file():  # meta-SHACL passed on these shapes before
         _META_CHECKED.update(checked.read_text(encoding="utf-8").split())
     shapes = shapes or load_shapes(catalog.paths.shapes, catalog.paths.root)
@@ -1304,5 +1584,5 @@ def _focus_counts(shapes: Shapes, targets: dict[str, set[str]]) -> dict[str, int
 
 
 def cache_file(root: Path) -> Path:
-    """Where incremental validation keeps per-record results (gitignored)."""
-    return Path(root) / ".rkg-cache" / "validate.pickle"
+    """Where incremental validation keeps per-record results: the catalog's store folder."""
+    return store_dir(root)
