@@ -13,6 +13,7 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pyoxigraph as ox
@@ -143,11 +144,15 @@ def create_app(
 ) -> Starlette:
     """The Starlette app over `catalog`: /sparql, /store, the IRIs' pages, downloads.
 
-    The store and the site model are built here; the query workers are forked when the app
-    starts serving (its lifespan), so they share the loaded store, and stopped when it ends."""
+    The store is built here; the query workers are forked when the app starts serving (its
+    lifespan), so they share the loaded store, and stopped when it ends. The site model (20 s
+    at 100k resources) is built on a thread meanwhile: /sparql answers before it is ready,
+    pages wait for it."""
     settings = ServeSettings(timeout, max_rows, max_body, tuple(allow_service))
     store = catalog.store
-    pages = Pages(catalog)
+    builder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rkg-pages")
+    pages_ready = builder.submit(Pages, catalog)
+    base = catalog.settings.base
     graphs = tuple(g.value for g in catalog.graphs.all())
     pool = WorkerPool(store, workers or default_size(), timeout)
 
@@ -158,7 +163,12 @@ def create_app(
             yield
         finally:
             pool.close()
-            pages.close()
+            if pages_ready.done() and pages_ready.exception() is None:
+                pages_ready.result().close()
+            builder.shutdown(wait=False, cancel_futures=True)
+
+    async def site_pages() -> Pages:
+        return await asyncio.wrap_future(pages_ready)
 
     async def read_body(request: Request) -> bytes:
         declared = request.headers.get("content-length")
@@ -187,7 +197,7 @@ def create_app(
         )
         accept = request.headers.get("accept")
         if query is None:
-            return describe_service(request, accept)
+            return await describe_service(request, accept)
         if len(query) > settings.max_body:
             raise sparql.ProtocolError(
                 f"the query is longer than this server's limit of {settings.max_body} bytes", 413
@@ -202,14 +212,14 @@ def create_app(
         )
         outcome = await pool.run(job)
         if outcome.status == 200 and outcome.media_type == HTML:
-            return query_page(request, query, outcome)
+            return await query_page(request, query, outcome)
         headers = {"vary": "Accept"}
         media = outcome.media_type
         if media.startswith(("text/", "application/sparql-results+xml")) or media.endswith("xml"):
             media += "; charset=utf-8"
         return Response(outcome.body, status_code=outcome.status, media_type=media, headers=headers)
 
-    def describe_service(request: Request, accept: str | None) -> Response:
+    async def describe_service(request: Request, accept: str | None) -> Response:
         offers = (*GRAPH_TYPES, HTML)
         media = choose(accept, offers)
         if media is None:
@@ -218,15 +228,16 @@ def create_app(
                 "application/sparql-query body; GET /sparql with Accept: text/turtle describes the service"
             )
         if media == HTML:
-            return query_page(request, "", None)
+            return await query_page(request, "", None)
         triples = sparql.service_description(root_url(request) + "sparql", graphs)
         body = ox.serialize(triples, format=GRAPH_TYPES[media], prefixes={"sd": sparql.SD})
         return Response(body or b"", media_type=media, headers={"vary": "Accept"})
 
     def local_link(iri: str, base_url: str) -> str:
-        return base_url + iri[len(pages.base) :] if iri.startswith(pages.base) else iri
+        return base_url + iri[len(base) :] if iri.startswith(base) else iri
 
-    def query_page(request: Request, query: str, outcome: sparql.Outcome | None) -> Response:
+    async def query_page(request: Request, query: str, outcome: sparql.Outcome | None) -> Response:
+        pages = await site_pages()
         base_url = root_url(request)
         result = ""
         if outcome is not None:
@@ -276,7 +287,8 @@ Clients send the same request to <code>{site.e(base_url)}sparql</code> with an A
         body = await asyncio.to_thread(ox.serialize, data, format=fmt)
         return Response(body or b"", media_type=media, headers={"vary": "Accept"})
 
-    def deref(request: Request) -> Response:
+    async def deref(request: Request) -> Response:
+        pages = await site_pages()
         name, suffix = split_suffix(request.url.path.lstrip("/"))
         target = pages.find(name)
         if target is None:
@@ -289,9 +301,11 @@ Clients send the same request to <code>{site.e(base_url)}sparql</code> with an A
             )
         headers = {"vary": "Accept", "link": link_header(target, name)}
         if media == HTML:
-            html = pages.page(target, root_url(request))
+            # A concept used by thousands of resources is a long page: rendered off the loop.
+            html = await asyncio.to_thread(pages.page, target, root_url(request))
             return Response(html, media_type="text/html; charset=utf-8", headers=headers)
-        return Response(pages.describe(target, media), media_type=media, headers=headers)
+        data = await asyncio.to_thread(pages.describe, target, media)
+        return Response(data, media_type=media, headers=headers)
 
     def link_header(target: Target, name: str) -> str:
         last = name.rsplit("/", 1)[-1]
@@ -304,10 +318,12 @@ Clients send the same request to <code>{site.e(base_url)}sparql</code> with an A
         )
 
     async def index(request: Request) -> Response:
+        pages = await site_pages()
         html, _ = await asyncio.to_thread(pages.index, root_url(request))
         return Response(html, media_type="text/html; charset=utf-8")
 
     async def index_script(request: Request) -> Response:
+        pages = await site_pages()
         _, script = await asyncio.to_thread(pages.index, root_url(request))
         return Response(script, media_type="text/javascript; charset=utf-8")
 
@@ -324,10 +340,12 @@ Clients send the same request to <code>{site.e(base_url)}sparql</code> with an A
         known = dict(DOWNLOADS)
         if name not in known:
             return PlainTextResponse(f"no download named {name!r}\n", 404)
+        pages = await site_pages()
         folder = await asyncio.to_thread(pages.downloads, root_url(request))
         return FileResponse(folder / name, media_type=known[name])
 
-    def downloads_list(request: Request) -> Response:
+    async def downloads_list(request: Request) -> Response:
+        pages = await site_pages()
         items = "".join(
             f'<li><a href="{site.e(n)}">{site.e(n)}</a> ({site.e(t)})</li>' for n, t in DOWNLOADS
         )
@@ -336,6 +354,7 @@ Clients send the same request to <code>{site.e(base_url)}sparql</code> with an A
         return Response(html, media_type="text/html; charset=utf-8")
 
     async def void(request: Request) -> Response:
+        pages = await site_pages()
         folder = await asyncio.to_thread(pages.downloads, root_url(request))
         media = choose(request.headers.get("accept"), tuple(GRAPH_TYPES))
         if media is None:
@@ -372,6 +391,6 @@ Clients send the same request to <code>{site.e(base_url)}sparql</code> with an A
     ]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={RkgError: on_error})
     app.state.pool = pool
-    app.state.pages = pages
+    app.state.pages = pages_ready
     app.add_middleware(Edge)
     return app
