@@ -249,6 +249,8 @@ REFERENCE_CASES = [
     "invalid/vocabulary-wrong-scheme",
     "invalid/vocabularies-concepts",
     "invalid/ontology-undocumented",
+    "release/portable",
+    "custom/user-shape",
 ]
 
 
@@ -259,6 +261,66 @@ def test_fast_engine_equals_pyshacl_on_whole_graph(case: str) -> None:
     reference = validate(catalog, DAY, engine="pyshacl")
     assert fast.findings == reference.findings
     assert fast.render("json") == reference.render("json")
+
+
+def test_a_users_own_sparql_shape_needs_no_second_copy() -> None:
+    """Shapes of a catalog's own (tests/fixtures/validate/custom/user-shape/shapes): written
+    once, as for any SHACL engine; the fast engine finds what pySHACL finds."""
+    from resource_kg.validate import load_shapes
+
+    catalog = load("custom/user-shape")
+    shapes = load_shapes(catalog.paths.shapes, catalog.paths.root)
+    plans = {c.shape.rsplit("#", 1)[-1]: c for c in shapes.sparql}
+    # $this only inside FILTER NOT EXISTS: run per focus node; the comparison: in one pass
+    assert not plans["KeywordGiven"].join_safe
+    assert plans["OwnSummary"].join_safe
+    assert plans["OwnSummary"].reads == (
+        "http://purl.org/dc/terms/abstract",
+        "http://purl.org/dc/terms/identifier",
+    )
+    assert rows(validate(catalog, DAY, batch_size=1)) == [
+        ("r1", "r1.yaml", 2, "", "", "Info", "https://example.org/shapes#KeywordGiven"),
+        (
+            "r2",
+            "r2.yaml",
+            17,
+            "summary",
+            "An invented resource.",
+            "Warning",
+            "https://example.org/shapes#OwnSummary",
+        ),
+        (
+            "r3",
+            "r3.yaml",
+            17,
+            "summary",
+            "An invented resource.",
+            "Warning",
+            "https://example.org/shapes#OwnSummary",
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("select", "safe"),
+    [
+        ("SELECT $this WHERE { $this <urn:p> ?v . FILTER NOT EXISTS { $this <urn:q> ?w } }", True),
+        ("SELECT $this WHERE { FILTER NOT EXISTS { $this <urn:q> ?w } }", False),
+        ("SELECT ?v WHERE { ?x <urn:p> ?v . OPTIONAL { $this <urn:q> ?v } }", False),
+        ("SELECT ?v WHERE { $this <urn:p> ?v . OPTIONAL { ?v <urn:q> $this } }", True),
+        ("SELECT ?s WHERE { BIND (STR($this) AS ?s) $this <urn:p> ?v }", False),
+        ("SELECT $this WHERE { $this <urn:p> ?v } LIMIT 1", False),
+        ("SELECT ?v WHERE { ?x <urn:p> ?v . { ?y <urn:q> ?v FILTER (?y != $this) } }", False),
+        ("SELECT ?v WHERE { $this <urn:p>* ?v }", True),
+        ("SELECT ?v WHERE { ?x <urn:p>* ?v . FILTER (?x != $this) }", False),
+    ],
+)
+def test_whole_graph_form_only_where_it_equals_pre_binding(select: str, safe: bool) -> None:
+    from resource_kg.validate import plan_query
+
+    query, plan = plan_query("", select)
+    assert plan.join_safe is safe
+    assert "$this" not in query and "?this" in query.split("WHERE")[0]
 
 
 def test_batched_equals_one_batch() -> None:
