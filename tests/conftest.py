@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -13,6 +14,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cache_in_a_temp_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Catalog stores go to a temporary folder (inherited by `rkg` subprocesses), not ~/.cache."""
+    old = os.environ.get("RKG_CACHE_DIR")
+    os.environ["RKG_CACHE_DIR"] = str(tmp_path_factory.mktemp("rkg-cache"))
+    yield
+    if old is None:
+        os.environ.pop("RKG_CACHE_DIR", None)
+    else:
+        os.environ["RKG_CACHE_DIR"] = old
 
 
 def _oxigraph_binary() -> str:

@@ -21,24 +21,19 @@ import pytest
 from click.testing import CliRunner
 
 from resource_kg import Catalog
-from resource_kg import query as query_module
-from resource_kg import related as related_module
 from resource_kg.cli import cli
 from resource_kg.errors import QueryError
-from resource_kg.precompute import facts_from_table, summary_quads
 from resource_kg.query import (
     EmbeddedEngine,
     RdflibEngine,
     bind,
-    catalog_summaries,
     load_context,
     load_queries,
-    naive_queries,
-    open_cached_store,
-    rdflib_dataset,
     resolve_value,
     run_stored,
 )
+from resource_kg.store import incremental, querystore
+from resource_kg.store.querystore import open_store
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -432,7 +427,7 @@ def catalog() -> Catalog:
 
 @pytest.fixture(scope="module")
 def rdflib_engine(catalog: Catalog) -> RdflibEngine:
-    return RdflibEngine(rdflib_dataset(catalog))
+    return RdflibEngine(catalog.dataset)
 
 
 @pytest.fixture()
@@ -666,28 +661,23 @@ def test_list_columns_in_csv_and_json(catalog_dir: Path) -> None:
     assert data[1]["sharedConceptsLabels"] == [CHHP, "Housing"]
 
 
-def test_store_cache_is_reused_until_an_input_changes(catalog_dir: Path) -> None:
+def test_query_store_follows_an_edit_record_by_record(catalog_dir: Path) -> None:
     ctx = load_context(catalog_dir)
-    first = open_cached_store(ctx)
-    assert first.built and (first.path / "COMPLETE").is_file()
-    del first
-    second = open_cached_store(load_context(catalog_dir))
-    assert not second.built
-    engine = EmbeddedEngine(second.store, ctx.graphs)
     query = load_queries(ctx.paths.queries)["language"]
-    assert [
-        r["id"] for r in run_stored(engine, query, {"language": "es"}, ctx.lexicon).values()
-    ] == ["r2", "r3"]
-    old_path = second.path
-    del second, engine
+
+    def spanish() -> list[Any]:
+        with open_store(catalog_dir) as store:
+            engine = EmbeddedEngine(store, ctx.graphs)
+            rows = run_stored(engine, query, {"language": "es"}, ctx.lexicon).values()
+        return [r["id"] for r in rows]
+
+    assert spanish() == ["r2", "r3"]
+    catalog = incremental.load(catalog_dir)
+    assert querystore.sync(catalog)[1] == "unchanged"
     record = catalog_dir / "data" / "resources" / "r1.yaml"
     record.write_text(record.read_text().replace("  - English\n", "  - Spanish\n"))
-    third = open_cached_store(load_context(catalog_dir))
-    assert third.built and third.path != old_path and not old_path.exists()
-    engine = EmbeddedEngine(third.store, ctx.graphs)
-    assert [
-        r["id"] for r in run_stored(engine, query, {"language": "es"}, ctx.lexicon).values()
-    ] == ["r1", "r2", "r3"]
+    assert querystore.sync(incremental.load(catalog_dir))[1] == "updated 1 record(s)"
+    assert spanish() == ["r1", "r2", "r3"]
 
 
 # ---------------------------------------------------------------- scale: limits, summaries
@@ -716,20 +706,6 @@ def test_bad_limits_are_clear_errors(catalog: Catalog, value: str) -> None:
         catalog.query("language", language="es", limit=value)
 
 
-def test_summaries_graph_holds_the_hand_counted_numbers(catalog: Catalog) -> None:
-    quads = catalog_summaries(catalog)
-    graph = "https://w3id.org/resource-kg/graph/summaries"
-    assert {q.graph_name.value for q in quads} == {graph}
-    facts = {(q.subject.value, q.predicate.value.rsplit("#", 1)[-1], q.object.value) for q in quads}
-    summary = "https://w3id.org/resource-kg/summary/"
-    assert (summary + "catalog", "resourceCount", "5") in facts
-    assert (C + "audience/pcas", "resources", "4") in facts  # r1, r2, r3, r4
-    assert (C + "keyword/housing", "resources", "3") in facts  # r1, r3, r5
-    pairs = [q.subject.value for q in quads if q.object.value.endswith("#KeywordPair")]
-    assert len(pairs) == 5  # the five pairs of the keyword-pairs case above
-    assert quads == catalog_summaries(Catalog.load(FIXTURE))  # deterministic
-
-
 LIVE_CASES = (
     [c for c in CASES if c[0] in ("concept-usage", "coverage", "developers", "keyword-pairs")]
     + [c for c in CASES if c[0] == "related"]
@@ -739,128 +715,34 @@ LIVE_CASES = (
 
 
 @pytest.mark.parametrize(("name", "params", "expected"), LIVE_CASES, ids=lambda x: str(x)[:40])
-def test_precomputed_queries_equal_their_live_form(
+def test_aggregates_agree_on_both_engines(
     catalog: Catalog,
     rdflib_engine: RdflibEngine,
     name: str,
     params: dict[str, str],
     expected: list[dict[str, Any]] | None,
 ) -> None:
-    live = naive_queries(ROOT / "queries")[name]
-    assert "summary" not in live.text and "summary" in load_queries(ROOT / "queries")[name].text
-    engine = EmbeddedEngine(catalog.store, catalog.graphs)
-    rows = run_stored(engine, live, params, catalog.lexicon).values()
-    assert rows == catalog.query(name, **params)
-    assert run_stored(rdflib_engine, live, params, catalog.lexicon).values() == rows
+    """The aggregating questions, as written, on pyoxigraph and on rdflib's own engine."""
+    query = load_queries(ROOT / "queries")[name]
+    rows = catalog.query(name, **params)
+    assert run_stored(rdflib_engine, query, params, catalog.lexicon).values() == rows
     if expected is not None:
         assert rows == expected
 
 
-def test_cache_is_decided_from_file_stats(catalog_dir: Path) -> None:
-    first = open_cached_store(load_context(catalog_dir))
-    assert first.built
-    assert first.store.contains_named_graph(
-        ox.NamedNode("https://w3id.org/resource-kg/graph/summaries")
-    )
-    path = first.path
-    del first
-    assert (catalog_dir / ".rkg-cache" / "stat-digest.json").is_file()
-    # A new mtime with the same content: hashed again, same store, not rebuilt.
-    record = catalog_dir / "data" / "resources" / "r4.yaml"
-    record.write_bytes(record.read_bytes())
-    again = open_cached_store(load_context(catalog_dir))
-    assert not again.built and again.path == path
+def test_no_stored_query_carries_an_engine_line() -> None:
+    """One text per question: no page windows, no precomputed graph, no live twin."""
+    assert not (ROOT / "queries" / "live").exists()
+    for query in load_queries(ROOT / "queries").values():
+        assert "summary#" not in query.text and "_window" not in query.text, query.name
+        assert "precomputed" not in query.tags, query.name
 
 
-# ---------------------------------------------------------------- page windows
-
-WINDOWED = ["audience-topic", "due-for-review", "language", "population", "whats-new"]
-
-
-def windowed_engine(catalog: Catalog, window_size: int) -> EmbeddedEngine:
-    """An in-memory store whose summaries graph has windows of `window_size` resources."""
-    store = ox.Store()
-    store.bulk_extend(catalog.quad_table.iter_quads())
-    facts = facts_from_table(catalog.quad_table)
-    store.bulk_extend(summary_quads(facts, catalog.graphs, window_size=window_size))
-    return EmbeddedEngine(store, catalog.graphs)
-
-
-def test_page_windows_follow_each_order(catalog: Catalog) -> None:
-    quads = summary_quads(facts_from_table(catalog.quad_table), catalog.graphs, window_size=2)
-    windows: dict[str, dict[str, int]] = {}
-    for q in quads:
-        name = q.predicate.value.rsplit("#", 1)[-1]
-        if name.endswith("Window"):
-            windows.setdefault(name, {})[q.subject.value.removeprefix(R)] = int(q.object.value)
-    # Worked out by hand from the fixture's ids, date_added and last_reviewed fields.
-    assert windows["idWindow"] == {"r1": 0, "r2": 0, "r3": 1, "r4": 1, "r5": 2}
-    # newest added first: r5 2025-03-01, r3 2025-01-10, r1 2024-03-01, r2 2023-06-15, r4 2022
-    assert windows["addedWindow"] == {"r5": 0, "r3": 0, "r1": 1, "r2": 1, "r4": 2}
-    # never reviewed (r3), then oldest review: r4 2022-02, r2 2023-07, r1 2025-02, r5 2025-03
-    assert windows["reviewWindow"] == {"r3": 0, "r4": 0, "r2": 1, "r1": 1, "r5": 2}
-    counts = [q.object.value for q in quads if q.predicate.value.endswith("#windows")]
-    assert counts == ["3"]
-
-
-def test_only_the_paged_queries_use_windows() -> None:
-    queries = load_queries(ROOT / "queries")
-    assert sorted(n for n, q in queries.items() if q.windowed) == WINDOWED
-    for name in WINDOWED:
-        plain = queries[name].plain_text
-        assert "_window" not in plain
-        ox.Store().query(plain)  # still valid SPARQL without the window line
-
-
-@pytest.mark.parametrize("window_size", [1, 2, 3])
-@pytest.mark.parametrize("share", [0.25, 1.0])
-@pytest.mark.parametrize(
-    ("name", "params"),
-    [(name, params) for name, params, _rows in CASES if name in WINDOWED],
-    ids=lambda x: str(x)[:30],
-)
-def test_windowed_pages_equal_the_whole_answer_cut(
-    catalog: Catalog,
-    monkeypatch: pytest.MonkeyPatch,
-    window_size: int,
-    share: float,
-    name: str,
-    params: dict[str, str],
-) -> None:
-    # share 1.0 reads windows one range at a time to the end; 0.25 gives up early and runs the
-    # whole query: both must give the first rows of the unwindowed answer.
-    monkeypatch.setattr(query_module, "WINDOW_SHARE", share)
-    engine = windowed_engine(catalog, window_size)
-    q = load_queries(ROOT / "queries")[name]
-    whole = run_stored(engine, q, {**params, "limit": "all"}, catalog.lexicon).values()
-    for limit in range(1, len(whole) + 2):
-        got = run_stored(engine, q, {**params, "limit": str(limit)}, catalog.lexicon)
-        assert got.values() == whole[:limit], (name, limit)
-
-
-# ---------------------------------------------------------------- precomputed related
-
-
-def brute_force_related(concepts: list[frozenset[tuple[str, str]]], count: int) -> list[list[int]]:
-    """The definition, spelled out: most shared first, then the lower index, at least one."""
-    out = []
-    for i, mine in enumerate(concepts):
-        scored = [(-len(mine & theirs), j) for j, theirs in enumerate(concepts) if j != i]
-        out.append(sorted(j for n, j in sorted(x for x in scored if x[0] < 0)[:count]))
-    return out
-
-
-@pytest.mark.parametrize("parallel", [False, True])
-@pytest.mark.parametrize("count", [1, 5, 20])
-def test_related_indices_equal_the_brute_force_ranking(
-    monkeypatch: pytest.MonkeyPatch, parallel: bool, count: int
-) -> None:
-    import random
-
-    rng = random.Random(count)
-    pool = [(p, f"c{k}") for p in ("topic", "keyword") for k in range(6)]
-    # invented concept sets, many ties; some resources share nothing with anyone
-    concepts = [frozenset(rng.sample(pool, rng.randint(0, 5))) for _ in range(120)]
-    if parallel:  # the forked workers' split must not change the answer
-        monkeypatch.setattr(related_module, "PARALLEL_FROM", 10)
-    assert related_module.related_indices(concepts, count) == brute_force_related(concepts, count)
+def test_a_query_leaves_the_catalog_store_as_it_was() -> None:
+    catalog = Catalog.load(FIXTURE)
+    before = sorted(str(q) for q in catalog.store)
+    graphs = {g.value for g in catalog.store.named_graphs()}
+    for name, params, _rows in CASES:
+        catalog.query(name, **params)
+    assert sorted(str(q) for q in catalog.store) == before
+    assert {g.value for g in catalog.store.named_graphs()} == graphs

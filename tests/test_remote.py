@@ -21,8 +21,7 @@ from test_query import CASES, FIXTURE, RKG, check_injection, injection_cases
 
 from resource_kg import Catalog
 from resource_kg.errors import EndpointError, QueryError
-from resource_kg.precompute import dataset_graphs
-from resource_kg.query import catalog_summaries, load_queries, run_stored
+from resource_kg.query import load_queries, run_stored
 from resource_kg.remote import ENV_PASSWORD, ENV_TOKEN, ENV_USER, Endpoint, push, quads_source
 
 
@@ -41,7 +40,6 @@ def pushed(oxigraph_server: str, catalog: Catalog) -> str:
     )
     assert proc.returncode == 0, proc.stderr
     counts = catalog.triples_per_graph()
-    counts["https://w3id.org/resource-kg/graph/summaries"] = len(catalog_summaries(catalog))
     for graph, count in counts.items():
         name = graph.rsplit("/", 1)[-1]
         assert any(name in line and line.count(f" {count} ") == 2 for line in proc.stdout.splitlines()), (
@@ -51,16 +49,15 @@ def pushed(oxigraph_server: str, catalog: Catalog) -> str:
 
 
 def remote(url: str, catalog: Catalog, timeout: float = 30) -> Endpoint:
-    return Endpoint(url, timeout, [g.value for g in dataset_graphs(catalog.graphs)])
+    return Endpoint(url, timeout, [g.value for g in catalog.graphs.all()])
 
 
 def test_push_reports_matching_counts(oxigraph_server: str, catalog: Catalog) -> None:
     endpoint = remote(oxigraph_server + "/query", catalog)
-    source = quads_source([*catalog.quads, *catalog_summaries(catalog)])
-    graphs = dataset_graphs(catalog.graphs)
+    source = quads_source(catalog.quads)
+    graphs = catalog.graphs.all()
     counts = push(source, graphs, endpoint, oxigraph_server + "/store")
     expected = catalog.triples_per_graph()
-    expected["https://w3id.org/resource-kg/graph/summaries"] = len(catalog_summaries(catalog))
     assert {c.graph: (c.local, c.remote) for c in counts} == {
         g: (n, n) for g, n in expected.items()
     }

@@ -14,6 +14,7 @@ import pytest
 
 from resource_kg import Catalog
 from resource_kg.errors import StructureError, ValidationError
+from resource_kg.store.state import store_dir
 from resource_kg.validate import KEYS, Report, validate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -333,9 +334,9 @@ def test_batched_equals_one_batch() -> None:
 def test_incremental_equals_full(tmp_path: Path) -> None:
     root = tmp_path / "catalog"
     shutil.copytree(FIX / "invalid/curation-review", root)
-    cache = tmp_path / "cache.json"
+    cache = tmp_path / "store"
     first = validate(Catalog.load(root), DAY, cache=cache)
-    assert cache.is_file()
+    assert (cache / "state.sqlite").is_file()
     record = root / "data/resources/r3.yaml"
     record.write_text(record.read_text().replace("last_reviewed: 2024-06-01\n", ""))
     edited = Catalog.load(root)
@@ -543,7 +544,8 @@ def test_cli_rerun_after_an_edit_equals_a_run_without_caches(tmp_path: Path) -> 
     root = copy("invalid/curation-review", tmp_path)
     args = ("validate", str(root), "--date", "2025-06-01", "--format", "json")
     first = rkg(*args, cwd=tmp_path)
-    assert (root / ".rkg-cache" / "validate.pickle").is_file()
+    assert (store_dir(root) / "state.sqlite").is_file()
+    assert not (root / ".rkg-cache").exists()
     record = root / "data/resources/r2.yaml"
     record.write_text(record.read_text().replace("2024-05-31", "2025-05-31"), encoding="utf-8")
     again = rkg(*args, cwd=tmp_path)

@@ -37,9 +37,14 @@ def keep(obj: object) -> None:
         _KEPT.append(obj)
 
 
-def load(root: Path, *, quiet: bool = False, today: dt.date | None = None) -> Catalog:
-    """Build the catalog and print its content warnings (never fatal) to stderr."""
-    catalog = Catalog.load(root, today=today)
+def load(
+    root: Path, *, quiet: bool = False, today: dt.date | None = None, fresh: bool = False
+) -> Catalog:
+    """The catalog through its store (or built from scratch with `fresh`); its content
+    warnings (never fatal) go to stderr."""
+    from resource_kg.store import incremental
+
+    catalog = Catalog.load(root, today=today) if fresh else incremental.load(root, today=today)
     if not quiet:
         for diag in catalog.diagnostics:
             err.print(f"warning: {diag}", markup=False)
@@ -169,7 +174,7 @@ def main(argv: list[str] | None = None) -> Any:
 
 
 # Commands of the later stages register themselves on `cli` when imported.
-from resource_kg.commands import importing, publish, query, validate  # noqa: E402, F401
+from resource_kg.commands import importing, publish, query, serve, validate  # noqa: E402, F401
 
 if __name__ == "__main__":
     # Run through the imported module so that `python -m resource_kg.cli` sees every command

@@ -9,9 +9,9 @@ typed literal. The one exception is a `limit` parameter: the query's single `LIM
 gets the canonical digits of a validated whole number (or disappears for `all`).
 
 Every engine sees the same RDF dataset: the default graph is the union of the four named
-graphs (ontology, vocabularies, catalog, derived) and the summaries graph (precomputed counts,
-see `precompute.py`), and `GRAPH ?g` ranges over those five. The
-embedded store holds exactly those graphs and is queried with pyoxigraph's union default graph
+graphs (ontology, vocabularies, catalog, derived), and `GRAPH ?g` ranges over those four: the
+graphs a release carries, so a stored query gives the same rows on any store loaded from the
+release files. The embedded store holds exactly those graphs and is queried with pyoxigraph's union default graph
 (2-3x faster than listing the graphs); a remote endpoint, which may hold other graphs, gets
 them as the SPARQL 1.1 Protocol's `default-graph-uri`/`named-graph-uri` parameters (portable
 to any SPARQL 1.1 server, no server option needed); rdflib uses its union default graph.
@@ -21,18 +21,11 @@ once, so stored queries use DISTINCT where that could matter.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import difflib
-import hashlib
-import itertools
-import json
-import math
-import os
 import re
-import shutil
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -40,16 +33,8 @@ import pyoxigraph as ox
 import yaml
 
 from resource_kg.config import CONCEPT_BASE, Paths, load_settings, resolve_paths
-from resource_kg.errors import QueryError, RkgError
-from resource_kg.files import write_atomic
+from resource_kg.errors import QueryError
 from resource_kg.graph import DCT, Graphs
-from resource_kg.precompute import (
-    SUMMARY_NS,
-    dataset_graphs,
-    ensure_summaries,
-    facts_from_table,
-    summary_quads,
-)
 from resource_kg.records import ID_PATTERN
 from resource_kg.vocab import Lexicon, load_organizations, load_vocabularies, normalize
 
@@ -123,23 +108,9 @@ class StoredQuery:
     params: tuple[Parameter, ...]
     example: dict[str, str]
     text: str
-    #: Rows past this many are not precomputed: a larger limit runs `live/NAME.rq`.
-    live_above: int | None = None
 
     def param(self, name: str) -> Parameter | None:
         return next((p for p in self.params if p.name == name), None)
-
-    @property
-    def windowed(self) -> bool:
-        """Whether the query pages through the summaries graph's windows (see run_stored)."""
-        return WINDOW_VAR in self.text
-
-    @property
-    def plain_text(self) -> str:
-        """The query without its window line: the same rows from the catalog's graphs alone."""
-        return "".join(
-            line for line in self.text.splitlines(keepends=True) if WINDOW_VAR not in line
-        )
 
     def example_command(self) -> str:
         args = "".join(f" --param {k}={_shell_quote(v)}" for k, v in self.example.items())
@@ -155,13 +126,6 @@ def _shell_quote(value: str) -> str:
 def _values_block(name: str) -> re.Pattern[str]:
     return re.compile(r"VALUES\s+\?_" + re.escape(name) + r"\s*\{[^{}]*\}")
 
-
-#: The variable of a stored query's page-window line (one line holding its VALUES block and
-#: its `?resource sum:...Window ?_window` pattern).
-WINDOW_VAR = "?_window"
-#: The share of a catalog's windows worth reading one by one before the whole query is cheaper
-#: (10 windows of ≈ 10 ms each at 100k resources).
-WINDOW_SHARE = 0.1
 
 #: The one `LIMIT n` clause a `limit` parameter sets.
 LIMIT_CLAUSE = re.compile(r"\bLIMIT\s+\d+\b")
@@ -237,23 +201,7 @@ def parse_stored_query(path: Path, text: str | None = None) -> StoredQuery:
         params=tuple(params),
         example={str(k): str(v) for k, v in dict(example).items()},
         text=text,
-        live_above=_live_above(meta, path),
     )
-
-
-def _live_above(meta: Mapping[str, Any], path: Path) -> int | None:
-    value = meta.get("live_above")
-    if value is None:
-        return None
-    live = path.parent / "live" / path.name
-    if not isinstance(value, int) or value < 1 or not live.is_file():
-        raise QueryError(
-            f"'live_above' must be a whole number and {live.name} must exist in live/",
-            file=path,
-            line=1,
-            field="live_above",
-        )
-    return value
 
 
 def load_queries(folder: Path) -> dict[str, StoredQuery]:
@@ -443,23 +391,42 @@ def resolve_value(
 def bind(text: str, values: Mapping[str, Sequence[Term]], limits: Sequence[str] = ()) -> str:
     """Fill each parameter's `VALUES ?_NAME { ... }` blocks with serialized RDF terms.
 
-    A parameter named in `limits` sets the `LIMIT n` clause instead: its value was checked to
-    be a whole number, and only `int(value)` is written (0 removes the clause)."""
+    All blocks are replaced in one pass over the original text, so a value (a literal holding
+    `VALUES ?_other {}`, say) is never seen again by the next parameter's substitution. A
+    parameter named in `limits` sets the `LIMIT n` clause instead: its value was checked to be
+    a whole number, and only `int(value)` is written (0 removes the clause)."""
+    blocks: dict[str, str] = {}
+    clause: str | None = None
     for name, terms in values.items():
         for term in terms:
             if not isinstance(term, ox.NamedNode | ox.Literal):
                 raise QueryError(f"parameter {name!r} must be an IRI or a literal")
         if name in limits:
-            if not terms:
-                continue
-            n = int(terms[0].value)
-            clause = f"LIMIT {n}" if n > 0 else ""
-            text = LIMIT_CLAUSE.sub(lambda _m, c=clause: c, text, count=1)  # type: ignore[misc]
+            if terms:
+                n = int(terms[0].value)
+                clause = f"LIMIT {n}" if n > 0 else ""
             continue
-        block = "{ " + (" ".join(str(t) for t in terms) if terms else "UNDEF") + " }"
-        replacement = f"VALUES ?_{name} {block}"
-        text = _values_block(name).sub(lambda _m, r=replacement: r, text)  # type: ignore[misc]
-    return text
+        inside = " ".join(str(t) for t in terms) if terms else "UNDEF"
+        blocks[name] = f"VALUES ?_{name} {{ {inside} }}"
+    alternatives = [_values_block(name).pattern for name in blocks]
+    if clause is not None:
+        alternatives.append(LIMIT_CLAUSE.pattern)
+    if not alternatives:
+        return text
+    limit_done = False
+
+    def replace_one(match: re.Match[str]) -> str:
+        nonlocal limit_done
+        found = match.group(0)
+        if found.startswith("VALUES"):
+            name = found.split(None, 2)[1][2:].split("{")[0].strip()
+            return blocks.get(name, found)
+        if limit_done or clause is None:
+            return found
+        limit_done = True
+        return clause
+
+    return re.compile("|".join(f"(?:{a})" for a in alternatives)).sub(replace_one, text)
 
 
 # ---------------------------------------------------------------- engines
@@ -494,9 +461,6 @@ def to_value(column: str, cell: Cell) -> Value:
 class Engine(Protocol):
     """Something that answers a SPARQL SELECT over the catalog's dataset."""
 
-    #: Whether the engine always sees the summaries graph (so page windows can be used).
-    summaries: bool
-
     def select(self, query: str) -> Result: ...
 
 
@@ -507,18 +471,12 @@ def _syntax_error(exc: Exception, source: str) -> QueryError:
 class EmbeddedEngine:
     """pyoxigraph, in memory or on disk, over a store holding only the catalog's graphs.
 
-    A writable store without the summaries graph (such as `Catalog.store`) gets it added
-    here, once, so the precomputed queries answer on it too (≈ 2 s at 100k resources)."""
-
-    summaries = True
+    The store is only read: running a query never adds to it."""
 
     def __init__(self, store: ox.Store, graphs: Graphs, source: str = "query") -> None:
         self.store = store
-        self.graphs = list(dataset_graphs(graphs))
+        self.graphs = list(graphs.all())
         self.source = source
-        # A read-only store cannot take it: the cached store is always built with summaries.
-        with contextlib.suppress(OSError):
-            ensure_summaries(store, graphs)
 
     def select(self, query: str) -> Result:
         try:
@@ -539,8 +497,6 @@ class EmbeddedEngine:
 
 class RdflibEngine:
     """rdflib's own SPARQL engine over the same quads: slow, but an independent check."""
-
-    summaries = True
 
     def __init__(self, dataset: rdflib.Dataset, source: str = "query") -> None:
         self.dataset = dataset
@@ -607,63 +563,10 @@ def run_stored(
     lexicon: Lexicon,
     today: dt.date | None = None,
 ) -> Result:
-    """Resolve the parameters, bind them as RDF terms and run the stored query."""
+    """Resolve the parameters, bind them as RDF terms and run the stored query as written."""
     values = resolve_params(query, params, lexicon, resource_finder(engine), today)
     limits = [p.name for p in query.params if p.kind == "limit"]
-    limit = next((int(values[n][0].value) for n in limits if values.get(n)), 0)
-    if query.live_above is not None and not (engine.summaries and 0 < limit <= query.live_above):
-        live = parse_stored_query(query.path.parent / "live" / query.path.name)
-        return engine.select(bind(live.text, values, limits))
-    if query.windowed and engine.summaries and limit > 0:
-        return _run_windowed(engine, query, values, limits, limit)
-    return engine.select(bind(query.plain_text, values, limits))
-
-
-def _run_windowed(
-    engine: Engine,
-    query: StoredQuery,
-    values: Mapping[str, Sequence[Term]],
-    limits: Sequence[str],
-    limit: int,
-) -> Result:
-    """The first `limit` rows of a query whose order follows the summaries graph's windows.
-
-    Each window holds the next WINDOW_SIZE resources in the query's own order, so the rows
-    found in windows 0..k, in order, are the first rows of the whole answer. Windows are read
-    one query each (with one window bound, pyoxigraph starts from it; with several it may
-    start from the other patterns and read the whole catalog). When the rows seen so far say
-    that more than WINDOW_SHARE of the windows would be needed (a rare match), or the first
-    window has none, the whole query runs once instead: few matches are cheap to sort. So does
-    a catalog of one window."""
-    total = _window_count(engine)
-    if total <= 1:  # a small catalog: the whole query is as cheap as its one window
-        return engine.select(bind(query.plain_text, values, limits))
-    most = max(1, math.ceil(total * WINDOW_SHARE))
-    rows: list[dict[str, Cell]] = []
-    for window in range(min(total, most)):
-        result = engine.select(bind(query.text, {**values, "window": [_integer(window)]}, limits))
-        rows += result.rows
-        read = window + 1
-        if len(rows) >= limit or read == total:
-            return Result(result.columns, rows[:limit])
-        if not rows or math.ceil(limit * read / len(rows)) > most:
-            break
-    return engine.select(bind(query.plain_text, values, limits))
-
-
-def _window_count(engine: Engine) -> int:
-    result = engine.select(
-        f"SELECT (MAX(?n) AS ?windows) WHERE {{ ?catalog <{SUMMARY_NS}windows> ?n }}"
-    )
-    cell = result.rows[0].get("windows") if result.rows else None
-    try:
-        return int(cell.value) if isinstance(cell, ox.Literal) else 0
-    except ValueError:
-        return 0
-
-
-def _integer(n: int) -> ox.Literal:
-    return ox.Literal(str(n), datatype=ox.NamedNode(XSD + "integer"))
+    return engine.select(bind(query.text, values, limits))
 
 
 def run_catalog_query(catalog: Catalog, name: str, params: Mapping[str, str]) -> Result:
@@ -671,48 +574,6 @@ def run_catalog_query(catalog: Catalog, name: str, params: Mapping[str, str]) ->
     query = find_query(load_queries(catalog.paths.queries), name)
     engine = EmbeddedEngine(catalog.store, catalog.graphs, str(query.path))
     return run_stored(engine, query, params, catalog.lexicon)
-
-
-def catalog_summaries(catalog: Catalog) -> list[ox.Quad]:
-    """The summaries graph of a loaded catalog, computed from its quad table."""
-    return summary_quads(facts_from_table(catalog.quad_table), catalog.graphs)
-
-
-def rdflib_dataset(catalog: Catalog) -> rdflib.Dataset:
-    """The catalog's graphs and its summaries graph as an rdflib Dataset (for RdflibEngine)."""
-    import rdflib
-
-    ds = rdflib.Dataset()
-    ds.parse(data=catalog.serialize_nquads(), format="nquads")
-    extra = ox.serialize(catalog_summaries(catalog), format=ox.RdfFormat.N_QUADS) or b""
-    ds.parse(data=extra, format="nquads")
-    return ds
-
-
-def naive_queries(folder: Path) -> dict[str, StoredQuery]:
-    """The stored queries with each precomputed one replaced by its live form (`live/*.rq`)
-    and each paged one without its window line: what a plain SPARQL engine runs on the
-    catalog alone, without the summaries graph."""
-    stored = load_queries(folder)
-    live = load_queries(Path(folder) / "live")
-    plain = {name: replace(q, text=q.plain_text) for name, q in stored.items()}
-    return {name: live.get(name, q) for name, q in plain.items()}
-
-
-# ---------------------------------------------------------------- cached on-disk store
-
-CACHE_DIR = ".rkg-cache"
-CACHE_FORMAT = "3"  # 2: with the summaries graph; 3: with page windows
-#: Modules whose code decides what the built graph holds: a change rebuilds the store.
-_BUILD_MODULES = (
-    "records.py",
-    "vocab.py",
-    "graph.py",
-    "tagging.py",
-    "catalog.py",
-    "config.py",
-    "precompute.py",
-)
 
 
 @dataclass
@@ -739,129 +600,3 @@ def load_context(root: Path) -> Context:
     )
     load_organizations(paths.organizations, root, settings.base, lexicon)
     return Context(root, paths, graphs, lexicon, settings.base)
-
-
-def _input_files(ctx: Context) -> list[tuple[str, os.stat_result]]:
-    """Every input file with its stat, walked with os.scandir (100k record files: ≈ 0.3 s)."""
-    found: dict[str, os.stat_result] = {}
-
-    def walk(folder: Path, suffix: str = "") -> None:
-        stack = [str(folder)]
-        while stack:
-            try:
-                entries = list(os.scandir(stack.pop()))
-            except OSError:
-                continue
-            for entry in entries:
-                if entry.name.startswith("."):
-                    continue
-                if entry.is_dir():
-                    stack.append(entry.path)
-                elif entry.is_file() and entry.name.endswith(suffix):
-                    found[entry.path] = entry.stat()
-
-    walk(ctx.paths.data)
-    walk(ctx.paths.ontology, ".ttl")
-    extra = [ctx.root / "pyproject.toml"]
-    here = Path(__file__).resolve().parent
-    extra += [here / m for m in _BUILD_MODULES]
-    for path in extra:
-        if path.is_file():
-            found[str(path)] = path.stat()
-    return sorted(found.items())
-
-
-def fingerprint(ctx: Context) -> str:
-    """A hash of every input's content, decided from file stats while they hold.
-
-    When no file's path, size or mtime changed since the last call, the content hash recorded
-    then is reused without reading any file (the cold `rkg query` path); otherwise each file
-    whose size or mtime changed is hashed again and the rest reuse their recorded hashes."""
-    cache = ctx.root / CACHE_DIR
-    files = _input_files(ctx)
-    stats = hashlib.sha256(f"rkg-store {CACHE_FORMAT}\n".encode())
-    for path, st in files:
-        stats.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-    stat_digest = stats.hexdigest()
-    digest_path = cache / "stat-digest.json"
-    try:
-        recorded = json.loads(digest_path.read_text(encoding="utf-8"))
-        if recorded.get("stat") == stat_digest and isinstance(recorded.get("content"), str):
-            return str(recorded["content"])
-    except (OSError, ValueError, AttributeError):
-        pass
-    known_path = cache / "file-hashes.json"
-    try:
-        known: dict[str, list[Any]] = json.loads(known_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        known = {}
-    seen: dict[str, list[Any]] = {}
-    total = hashlib.sha256(f"rkg-store {CACHE_FORMAT}\n".encode())
-    for path, st in files:
-        entry = known.get(path)
-        if not (entry and entry[0] == st.st_size and entry[1] == st.st_mtime_ns):
-            data = Path(path).read_bytes()
-            entry = [st.st_size, st.st_mtime_ns, hashlib.sha256(data).hexdigest()]
-        seen[path] = entry
-        total.update(f"{_relative(Path(path), ctx.root)}\0{entry[2]}\n".encode())
-    content = total.hexdigest()
-    cache.mkdir(parents=True, exist_ok=True)
-    if seen != known:
-        write_atomic(known_path, json.dumps(seen, sort_keys=True))
-    write_atomic(digest_path, json.dumps({"stat": stat_digest, "content": content}))
-    return content
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return path.name
-
-
-@dataclass
-class CachedStore:
-    store: ox.Store
-    path: Path
-    built: bool
-
-
-def open_cached_store(
-    ctx: Context, build: Callable[[], Iterable[ox.Quad]] | None = None
-) -> CachedStore:
-    """Open ROOT/.rkg-cache/store-HASH read-only, building it first when the inputs changed."""
-    digest = fingerprint(ctx)[:20]
-    cache = ctx.root / CACHE_DIR
-    target = cache / f"store-{digest}"
-    built = False
-    if not (target / "COMPLETE").is_file():
-        if build is None:
-            from resource_kg.catalog import Catalog
-
-            def build() -> Iterable[ox.Quad]:
-                # Stream the quads from the catalog's string table: a list of pyoxigraph
-                # quads would cost ≈ 2 GB at 100k resources.
-                catalog = Catalog.load(ctx.root)
-                return itertools.chain(catalog.quad_table.iter_quads(), catalog_summaries(catalog))
-
-        quads = build()
-        cache.mkdir(parents=True, exist_ok=True)
-        write_atomic(cache / ".gitignore", "*\n")
-        tmp = cache / f"tmp-{digest}-{os.getpid()}"
-        shutil.rmtree(tmp, ignore_errors=True)
-        store = ox.Store(str(tmp))
-        store.bulk_extend(quads)
-        store.flush()
-        del store
-        shutil.rmtree(target, ignore_errors=True)
-        os.replace(tmp, target)
-        write_atomic(target / "COMPLETE", digest + "\n")
-        for old in cache.glob("store-*"):
-            if old != target:
-                shutil.rmtree(old, ignore_errors=True)
-        built = True
-    try:
-        store = ox.Store.read_only(str(target))
-    except OSError as exc:
-        raise RkgError(f"cannot open the cached query store: {exc}", file=target) from exc
-    return CachedStore(store, target, built)

@@ -553,12 +553,15 @@ def read_jsonl(path: Path, text: str) -> list[Record]:
 # ---------------------------------------------------------------- folders
 
 
-def read_file(path: Path, column_map: dict[str, str] | None = None) -> list[Record]:
-    """Read one record file by its extension."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise StructureError(f"cannot read file: {exc.strerror}", file=path) from exc
+def read_file(
+    path: Path, column_map: dict[str, str] | None = None, data: bytes | None = None
+) -> list[Record]:
+    """Read one record file by its extension (`data`: its bytes, when already read)."""
+    if data is None:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise StructureError(f"cannot read file: {exc.strerror}", file=path) from exc
     if not data.strip():
         raise StructureError("file is empty: it holds no record", file=path, line=1)
     text = _decode(path, data)

@@ -52,9 +52,6 @@ class Endpoint:
     timeout: float = DEFAULT_TIMEOUT
     graphs: list[str] = field(default_factory=list)
     authorization: str | None = None
-    #: Page windows are not used remotely: an endpoint loaded from the dumps lacks the
-    #: summaries graph, and the plain form gives the same rows there.
-    summaries: bool = False
 
     @classmethod
     def from_env(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -15,7 +16,6 @@ from rich.table import Table
 
 from resource_kg.cli import ROOT_ARG, cli, err, load, out
 from resource_kg.errors import QueryError
-from resource_kg.precompute import dataset_graphs, summaries_graph
 from resource_kg.query import (
     LIST_SEPARATOR,
     EmbeddedEngine,
@@ -24,17 +24,15 @@ from resource_kg.query import (
     Result,
     StoredQuery,
     Value,
-    catalog_summaries,
     find_query,
     load_context,
     load_queries,
-    open_cached_store,
     parse_stored_query,
-    rdflib_dataset,
     run_stored,
 )
 from resource_kg.remote import DEFAULT_TIMEOUT, ENV_PASSWORD, ENV_TOKEN, ENV_USER, Endpoint, push
 from resource_kg.remote import store_url_for as default_store_url
+from resource_kg.store.querystore import open_store
 
 FORMATS = ("table", "csv", "tsv", "json", "markdown")
 
@@ -196,8 +194,8 @@ QUERY_HELP = """Run a stored query NAME (see `rkg queries`), or an ad-hoc query 
   rkg query NAME --help        describes one stored query
 
 Parameter values are labels, alternative labels, notations such as 330(h), or IRIs; they are
-resolved through the vocabularies and bound as RDF terms. The embedded store is cached under
-ROOT/.rkg-cache/ and rebuilt only when the inputs change. With --endpoint the query goes to a
+resolved through the vocabularies and bound as RDF terms. The embedded engine reads the
+catalog store (see `rkg store --help`), which follows edits record by record. With --endpoint the query goes to a
 SPARQL 1.1 endpoint instead (credentials from RKG_ENDPOINT_TOKEN, or RKG_ENDPOINT_USER and
 RKG_ENDPOINT_PASSWORD).
 """
@@ -265,17 +263,23 @@ def query_command(
     params = _parse_params(pairs)
     runner: Engine
     if endpoint:
-        runner = Endpoint.from_env(endpoint, timeout, [g.value for g in dataset_graphs(ctx.graphs)])
+        runner = Endpoint.from_env(endpoint, timeout, [g.value for g in ctx.graphs.all()])
     elif engine == "rdflib":
         catalog = load(root, quiet=True)
-        runner = RdflibEngine(rdflib_dataset(catalog), str(query.path))
+        runner = RdflibEngine(catalog.dataset, str(query.path))
     else:
-        with err.status("building the query store…"):
-            cached = open_cached_store(ctx)
-        if cached.built:
-            err.print(f"built the query store {cached.path}", markup=False)
-        runner = EmbeddedEngine(cached.store, ctx.graphs, str(query.path))
+        with contextlib.ExitStack() as stack:
+            with err.status("bringing the catalog store up to date…"):
+                store = stack.enter_context(open_store(root))
+            runner = EmbeddedEngine(store, ctx.graphs, str(query.path))
+            result = run_stored(runner, query, params, ctx.lexicon)
+        _show(result, query, fmt)
+        return
     result = run_stored(runner, query, params, ctx.lexicon)
+    _show(result, query, fmt)
+
+
+def _show(result: Result, query: StoredQuery, fmt: str) -> None:
     if fmt == "table":
         print_table(result, query.title or None)
     else:
@@ -284,8 +288,7 @@ def query_command(
 
 PUSH_HELP = f"""Load the named graphs into a triple store and compare triple counts.
 
-The four graphs of the catalog and the summaries graph (precomputed counts that the stored
-queries keyword-pairs and concept-usage read; not part of dist/). Each graph is replaced whole
+The four graphs of the catalog, as dist/ and a release carry them. Each graph is replaced whole
 with an HTTP PUT (SPARQL 1.1 Graph Store Protocol); then the store is asked how many triples
 each graph holds. Exit status 1 when a count differs. Credentials come from {ENV_TOKEN}, or
 {ENV_USER} and {ENV_PASSWORD}.
@@ -311,19 +314,15 @@ def push_command(
     target = store_url or default_store_url(endpoint)
     remote = Endpoint.from_env(endpoint, timeout)
     table = catalog.quad_table
-    summaries = summaries_graph(catalog.graphs)
-    summary = [q.triple for q in catalog_summaries(catalog)]
 
     def triples_of(graph: ox.NamedNode) -> Iterable[ox.Triple]:
-        if graph == summaries:
-            return summary
         keys = ((s, p, o) for g, s, p, o in table.keys if g == str(graph))
         return table.iter_triples(keys)
 
     with err.status("pushing…") as status:
         counts = push(
             triples_of,
-            dataset_graphs(catalog.graphs),
+            catalog.graphs.all(),
             remote,
             target,
             progress=lambda g: status.update(f"pushed <{g.value}>"),

@@ -9,11 +9,11 @@ from pathlib import Path
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from resource_kg import buildcache
 from resource_kg.catalog import Catalog
 from resource_kg.cli import ROOT_ARG, cli, err, keep, load
 from resource_kg.errors import ValidationError
 from resource_kg.files import write_atomic
+from resource_kg.store import incremental
 from resource_kg.validate import FAIL_ON, FORMATS, Report, cache_file, validate
 
 
@@ -94,8 +94,8 @@ def run_validation(
 @click.option(
     "--no-cache",
     is_flag=True,
-    help="Rebuild and revalidate every record instead of reusing the build and the results "
-    "of unchanged record files (kept in ROOT/.rkg-cache/).",
+    help="Rebuild and revalidate every record instead of reusing the catalog store (the "
+    "build and the results of unchanged record files; see `rkg store --help`).",
 )
 @click.option(
     "--out",
@@ -134,7 +134,7 @@ def validate_command(
     """
     day = parse_date(date_text)
     cached = engine == "fast" and not no_cache
-    catalog = buildcache.load(root) if cached else load(root, quiet=True)
+    catalog = incremental.load(root) if cached else load(root, quiet=True, fresh=True)
     keep(catalog)
     gc.freeze()  # the catalog lives to the end: keep the collector (and forked workers) off it
     report = run_validation(catalog, day, engine=engine, incremental=not no_cache)

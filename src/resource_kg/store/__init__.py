@@ -1,0 +1,8 @@
+"""The catalog store: one incremental, content-keyed store under build, validate and query.
+
+`store.incremental.load(root)` gives the catalog, rebuilding only the records whose files
+changed; `store.querystore.open_store(root)` the on-disk pyoxigraph store of it, updated per
+record; `store.state` says where it lives and serializes runs; `store.fingerprint` decides
+freshness by hashes. (Nothing is imported here, so that `validate` can use `store.state`
+without importing the loader that imports `validate`.)
+"""

@@ -1,0 +1,388 @@
+"""The catalog store gives what a fresh build gives, whatever changed, killed or ran alongside."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from resource_kg import Catalog
+from resource_kg.errors import QueryError
+from resource_kg.query import EmbeddedEngine, load_queries, run_stored
+from resource_kg.store import incremental, querystore
+from resource_kg.store.fingerprint import code_fingerprint
+from resource_kg.store.state import locked, store_dir
+from resource_kg.validate import FORMATS, validate
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+FIX = HERE / "fixtures" / "validate"
+QUERY_FIXTURE = HERE / "fixtures" / "query"
+RKG = str(Path(sys.executable).parent / "rkg")
+DAY = dt.date(2025, 6, 1)
+
+
+def copy(case: Path, tmp_path: Path) -> Path:
+    root = tmp_path / case.name
+    shutil.copytree(case, root)
+    return root
+
+
+def same_as_fresh(root: Path) -> Catalog:
+    """Load through the store and check it against Catalog.load: trig, records, warnings."""
+    fresh = Catalog.load(root)
+    cached = incremental.load(root)
+    assert cached.serialize_trig() == fresh.serialize_trig()
+    assert cached.serialize_turtle() == fresh.serialize_turtle()
+    assert cached.diagnostics == fresh.diagnostics
+    assert [(r.id, r.file, r.line, r.values, r.field_lines) for r in cached.records] == [
+        (r.id, r.file, r.line, r.values, r.field_lines) for r in fresh.records
+    ]
+    assert cached.sources == fresh.sources
+    return cached
+
+
+def stored_rows(root: Path, catalog: Catalog) -> dict[str, Any]:
+    """Every stored question's example, answered from the on-disk query store."""
+    out: dict[str, Any] = {}
+    with querystore.open_store(root) as store:
+        engine = EmbeddedEngine(store, catalog.graphs)
+        for name, query in load_queries(catalog.paths.queries).items():
+            try:
+                out[name] = run_stored(engine, query, query.example, catalog.lexicon).values()
+            except QueryError as exc:
+                out[name] = str(exc)
+    return out
+
+
+def fresh_rows(catalog: Catalog) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, query in load_queries(catalog.paths.queries).items():
+        try:
+            out[name] = catalog.query(name, **query.example)
+        except QueryError as exc:
+            out[name] = str(exc)
+    return out
+
+
+def rkg(*args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([RKG, *args], capture_output=True, text=True, check=check, timeout=300)
+
+
+# ---------------------------------------------------------------- freshness by content
+
+
+def test_cold_and_warm_store_equal_a_fresh_build(tmp_path: Path) -> None:
+    root = copy(FIX / "invalid/curation-duplicates", tmp_path)
+    assert not store_dir(root).exists()
+    same_as_fresh(root)
+    assert (store_dir(root) / "state.sqlite").is_file()
+    assert not (root / ".rkg-cache").exists()  # nothing is written into the catalog folder
+    warm = same_as_fresh(root)
+    # the duplicate url warning depends on another record: recomputed, never cached stale
+    assert [d.record_id for d in warm.diagnostics if d.field == "url"] == ["r2"]
+
+
+def test_same_size_edit_with_the_time_restored_is_seen(tmp_path: Path) -> None:
+    """The case of the issue: year 2021 → 1950 in place, mtime put back (`touch -r`)."""
+    root = tmp_path / "catalog"
+    shutil.copytree(ROOT / "data", root / "data")
+    shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
+    first = rkg("validate", str(root), "--date", "2025-06-01")
+    assert first.returncode == 0, first.stdout + first.stderr
+    record = root / "data" / "resources" / "3182.yaml"
+    before = record.stat()
+    text = record.read_text(encoding="utf-8")
+    assert "year: 2021" in text
+    record.write_text(text.replace("year: 2021", "year: 1950"), encoding="utf-8")
+    os.utime(record, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert record.stat().st_size == before.st_size
+    assert record.stat().st_mtime_ns == before.st_mtime_ns
+    again = rkg("validate", str(root), "--date", "2025-06-01")
+    assert again.returncode == 1, again.stdout
+    assert "1950" in again.stdout and "Violation" in again.stdout
+    plain = rkg("validate", str(root), "--date", "2025-06-01", "--no-cache")
+    assert plain.stdout == again.stdout
+    # the query store sees it too
+    rows = rkg("query", "language", str(root), "-p", "language=English", "--format", "csv")
+    assert rows.returncode == 0, rows.stderr
+    line = next(x for x in rows.stdout.splitlines() if ",3182," in x)
+    assert ",1950" in line
+
+
+def test_a_changed_source_file_of_the_package_changes_the_fingerprint(tmp_path: Path) -> None:
+    """A copy of the package with one constant edited computes another fingerprint."""
+    package = Path(__import__("resource_kg").__file__).resolve().parent
+    copy_of = tmp_path / "site" / "resource_kg"
+    shutil.copytree(package, copy_of, ignore=shutil.ignore_patterns("__pycache__"))
+    probe = "from resource_kg.store.fingerprint import code_fingerprint; print(code_fingerprint())"
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
+
+    def fingerprint() -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+        )
+        return done.stdout.strip()
+
+    same = fingerprint()
+    assert same == code_fingerprint()  # same files, same fingerprint
+    tagging = copy_of / "tagging.py"
+    tagging.write_text(tagging.read_text(encoding="utf-8") + "\nEDITED = 1\n", encoding="utf-8")
+    assert fingerprint() != same
+    (copy_of / "new_module.py").write_text("X = 1\n", encoding="utf-8")  # listed by nobody
+    assert len({fingerprint(), same}) == 2
+
+
+def test_a_code_change_rebuilds_the_entries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = copy(QUERY_FIXTURE, tmp_path)
+    first = incremental.load(root)
+    monkeypatch.setattr(incremental, "code_fingerprint", lambda: "another version of the code")
+    second = incremental.load(root)
+    assert second.build_context != first.build_context
+    assert second.serialize_trig() == first.serialize_trig()
+
+
+def test_nothing_read_back_executes_code(tmp_path: Path) -> None:
+    """A pickle planted where round 1 kept its caches, and in the store folder, is never run."""
+    root = copy(QUERY_FIXTURE, tmp_path)
+    sentinel = tmp_path / "ran"
+    payload = (
+        b"cos\nsystem\n(S'touch " + str(sentinel).encode() + b"'\ntR."
+    )  # pickle protocol 0: os.system("touch ...")
+    for folder in (root / ".rkg-cache", root / ".rkg-cache" / "build", store_dir(root)):
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in ("build.pickle", "validate.pickle", "000.pickle"):
+            (folder / name).write_bytes(payload)
+    for args in (["build", str(root)], ["validate", str(root)], ["query", "developers", str(root)]):
+        done = rkg(*args)
+        assert done.returncode in (0, 1), done.stderr
+    assert not sentinel.exists()
+    sources = (ROOT / "src").rglob("*.py")
+    assert not [p for p in sources if "import pickle" in p.read_text(encoding="utf-8")]
+    assert not [p for p in (ROOT / "src").rglob("*.py") if "marshal" in p.read_text()]
+
+
+# ---------------------------------------------------------------- incremental
+
+
+def test_edit_add_and_remove_record_files(tmp_path: Path) -> None:
+    root = copy(FIX / "invalid/curation-duplicates", tmp_path)
+    resources = root / "data" / "resources"
+    same_as_fresh(root)
+    r3 = resources / "r3.yaml"
+    r3.write_text(r3.read_text().replace("year: 2020", "year: 1901"), encoding="utf-8")
+    edited = same_as_fresh(root)
+    assert any(d.record_id == "r3" and d.field == "year" for d in edited.diagnostics)
+    (resources / "r1.yaml").unlink()  # r2 now holds the first copy of the url
+    removed = same_as_fresh(root)
+    assert [d for d in removed.diagnostics if d.field == "url"] == []
+    shutil.copy(FIX / "invalid/curation-duplicates/data/resources/r1.yaml", resources / "r9.yaml")
+    text = (resources / "r9.yaml").read_text().replace("id: r1", "id: r9")
+    (resources / "r9.yaml").write_text(text, encoding="utf-8")
+    added = same_as_fresh(root)
+    assert [d.record_id for d in added.diagnostics if d.field == "url"] == ["r9"]
+
+
+def test_replaced_by_follows_the_records_that_exist(tmp_path: Path) -> None:
+    root = copy(FIX / "invalid/vocabulary-wrong-scheme", tmp_path)
+    resources = root / "data" / "resources"
+    first = same_as_fresh(root)
+    assert any(d.field == "replaced_by" for d in first.diagnostics)  # names r9, not a record
+    text = (resources / "r1.yaml").read_text().replace("id: r1", "id: r9")
+    (resources / "r9.yaml").write_text(text.replace("replaced_by: r9", ""), encoding="utf-8")
+    now = same_as_fresh(root)  # r1 is unchanged on disk, but its replacement now exists
+    assert not any(d.record_id == "r1" and d.field == "replaced_by" for d in now.diagnostics)
+
+
+def test_a_changed_vocabulary_rebuilds(tmp_path: Path) -> None:
+    root = copy(FIX / "invalid/curation-duplicates", tmp_path)
+    shutil.copytree(ROOT / "ontology", root / "ontology")
+    same_as_fresh(root)
+    audiences = root / "ontology" / "vocab" / "audiences.ttl"
+    audiences.write_text(
+        audiences.read_text(encoding="utf-8").replace('"Clinicians"@en', '"Clinical staff"@en'),
+        encoding="utf-8",
+    )
+    changed = same_as_fresh(root)
+    assert any("Clinicians" in d.message for d in changed.diagnostics)
+
+
+def test_a_deleted_organization_makes_its_resources_developer_unknown(tmp_path: Path) -> None:
+    root = copy(QUERY_FIXTURE, tmp_path)
+    same_as_fresh(root)
+    orgs = root / "data" / "organizations.yaml"
+    text = orgs.read_text(encoding="utf-8")
+    start = text.index("- id:")
+    second = text.index("- id:", start + 1)
+    orgs.write_text(text[:start] + text[second:], encoding="utf-8")
+    after = same_as_fresh(root)
+    assert any(d.field == "developed_by" for d in after.diagnostics)
+
+
+def test_file_listing_equals_record_files(tmp_path: Path) -> None:
+    from resource_kg.records import record_files
+
+    folder = tmp_path / "resources"
+    for name in ("b.yaml", "a.YML", "sub/z.csv", "sub-dir/y.jsonl", "sub/deeper/x.yaml", "n.txt"):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text("id: x\n", encoding="utf-8")
+    listed = [tmp_path / shown for shown in incremental._list_files(folder, tmp_path)]
+    assert listed == record_files(folder)
+    assert len(listed) == 5
+
+
+# ---------------------------------------------------------------- random edit sequences
+
+EDITS = ("title", "year", "keyword", "url", "add", "delete", "rename", "touch")
+
+
+def apply_edit(root: Path, edit: str, rng: random.Random) -> None:
+    """One curator action on a record file, chosen by `rng` among the files present."""
+    folder = root / "data" / "resources"
+    files = sorted(folder.glob("*.yaml"))
+    if not files:
+        edit = "add"
+    path = rng.choice(files) if files else folder / "r1.yaml"
+    if edit == "add":
+        rid = f"n{rng.randrange(10_000)}"
+        template = (QUERY_FIXTURE / "data" / "resources" / "r2.yaml").read_text(encoding="utf-8")
+        target = folder / f"{rid}.yaml"
+        if not target.exists():
+            target.write_text(template.replace("id: r2", f"id: {rid}"), encoding="utf-8")
+        return
+    if edit == "delete":
+        path.unlink()
+        return
+    if edit == "rename":
+        path.rename(folder / f"moved-{rng.randrange(1000)}-{path.name}")
+        return
+    text = path.read_text(encoding="utf-8")
+    if edit == "title":
+        lines = text.splitlines(keepends=True)
+        lines = [
+            f"title: Invented title {rng.randrange(100)}\n" if x.startswith("title:") else x
+            for x in lines
+        ]
+        text = "".join(lines)
+    elif edit == "year":
+        text = "".join(
+            f"year: {rng.choice([1950, 2019, 2021, 2999])}\n" if x.startswith("year:") else x
+            for x in text.splitlines(keepends=True)
+        )
+    elif edit == "keyword":
+        text = text.replace(
+            "keywords:\n",
+            f"keywords:\n  - {rng.choice(['Housing', 'Heat', 'Nonsense label'])}\n",
+            1,
+        )
+    elif edit == "url":
+        text = "".join(x for x in text.splitlines(keepends=True) if not x.startswith("url:"))
+        text += "url: https://example.org/shared-page\n"  # may duplicate another record's
+    stat = path.stat()
+    path.write_text(text, encoding="utf-8")
+    if edit == "touch":
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    else:
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # time restored: content decides
+
+
+def assert_store_equals_fresh(root: Path) -> None:
+    fresh = Catalog.load(root)
+    cached = same_as_fresh(root)
+    plain = validate(fresh, DAY)
+    folder = store_dir(root)
+    fast = validate(cached, DAY, cache=folder)
+    for fmt in FORMATS:
+        assert fast.render(fmt) == plain.render(fmt), fmt
+    assert stored_rows(root, cached) == fresh_rows(fresh)
+
+
+@settings(
+    max_examples=5,
+    deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],  # shrinking a store takes minutes
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    steps=st.lists(
+        st.lists(st.sampled_from(EDITS), min_size=1, max_size=3), min_size=1, max_size=3
+    ),
+    seed=st.integers(0, 10_000),
+)
+def test_random_edit_sequences_equal_a_fresh_build(
+    tmp_path_factory: pytest.TempPathFactory, steps: list[list[str]], seed: int
+) -> None:
+    """After each batch of edits: same quads, findings (every format) and stored answers."""
+    root = copy(QUERY_FIXTURE, tmp_path_factory.mktemp("edits"))
+    rng = random.Random(seed)
+    assert_store_equals_fresh(root)
+    for batch in steps:
+        for edit in batch:
+            apply_edit(root, edit, rng)
+        assert_store_equals_fresh(root)
+
+
+# ---------------------------------------------------------------- killed and concurrent runs
+
+
+def test_a_run_killed_during_an_update_then_rerun_equals_a_fresh_build(tmp_path: Path) -> None:
+    root = copy(QUERY_FIXTURE, tmp_path)
+    rng = random.Random(7)
+    assert rkg("query", "developers", str(root)).returncode == 0
+    for attempt in range(6):
+        apply_edit(root, rng.choice(("title", "year", "add", "delete")), rng)
+        process = subprocess.Popen(
+            [RKG, "query", "developers", str(root)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(rng.uniform(0.05, 1.5))
+        process.send_signal(signal.SIGKILL if attempt % 2 else signal.SIGINT)
+        process.wait(timeout=60)
+        assert_store_equals_fresh(root)
+
+
+def test_two_runs_at_once_wait_for_each_other(tmp_path: Path) -> None:
+    root = copy(QUERY_FIXTURE, tmp_path)
+    with locked(root):
+        waiting = subprocess.Popen(
+            [RKG, "validate", str(root), "--date", "2025-06-01"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(3.5)
+        assert waiting.poll() is None  # still waiting for the lock held here
+    out, err = waiting.communicate(timeout=120)
+    assert "waiting for another rkg run" in err
+    both = [
+        subprocess.Popen(
+            [RKG, "validate", str(root), "--date", "2025-06-01", "--format", "json"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=120)[0] for p in both]
+    assert (
+        outputs[0]
+        == outputs[1]
+        == rkg(
+            "validate", str(root), "--date", "2025-06-01", "--format", "json", "--no-cache"
+        ).stdout
+    )
+    assert out == rkg("validate", str(root), "--date", "2025-06-01").stdout
