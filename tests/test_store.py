@@ -386,3 +386,14 @@ def test_two_runs_at_once_wait_for_each_other(tmp_path: Path) -> None:
         ).stdout
     )
     assert out == rkg("validate", str(root), "--date", "2025-06-01").stdout
+
+
+def test_rkg_store_shows_and_clears(tmp_path: Path) -> None:
+    root = copy(QUERY_FIXTURE, tmp_path)
+    assert rkg("query", "developers", str(root)).returncode == 0
+    shown = rkg("store", str(root), check=True).stdout
+    assert str(store_dir(root)) in shown and "5 records, complete" in shown
+    rkg("store", str(root), "--clear", check=True)
+    assert not (store_dir(root) / "state.sqlite").exists()
+    assert "empty" in rkg("store", str(root), check=True).stdout
+    assert rkg("query", "developers", str(root)).returncode == 0  # rebuilt on use

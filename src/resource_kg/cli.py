@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> Any:
 
 
 # Commands of the later stages register themselves on `cli` when imported.
-from resource_kg.commands import importing, publish, query, serve, validate  # noqa: E402, F401
+from resource_kg.commands import importing, publish, query, serve, store, validate  # noqa: E402, F401
 
 if __name__ == "__main__":
     # Run through the imported module so that `python -m resource_kg.cli` sees every command
