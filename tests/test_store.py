@@ -232,6 +232,21 @@ def test_a_deleted_organization_makes_its_resources_developer_unknown(tmp_path: 
     assert any(d.field == "developed_by" for d in after.diagnostics)
 
 
+def test_a_few_edited_files_take_the_quick_path(tmp_path: Path) -> None:
+    root = copy(QUERY_FIXTURE, tmp_path)
+    querystore.refresh(root)
+    assert querystore.refresh(root)[1] == "unchanged"
+    record = root / "data" / "resources" / "r2.yaml"
+    record.write_text(record.read_text(encoding="utf-8").replace("year: 20", "year: 19"))
+    assert querystore.refresh(root)[1] == "updated 1 record(s) from 1 file(s)"
+    record.rename(record.with_name("renamed.yaml"))
+    assert querystore.refresh(root)[1] == "updated 1 record(s) from 2 file(s)"
+    (root / "data" / "resources" / "r3.yaml").unlink()  # an id vanishes: the full path
+    assert querystore.refresh(root)[1].startswith("updated")
+    fresh = Catalog.load(root)
+    assert stored_rows(root, fresh) == fresh_rows(fresh)
+
+
 def test_file_listing_equals_record_files(tmp_path: Path) -> None:
     from resource_kg.records import record_files
 
@@ -301,6 +316,8 @@ def apply_edit(root: Path, edit: str, rng: random.Random) -> None:
 
 def assert_store_equals_fresh(root: Path) -> None:
     fresh = Catalog.load(root)
+    # The query store first: after an edit it takes the quick path (changed files only).
+    assert stored_rows(root, fresh) == fresh_rows(fresh)
     cached = same_as_fresh(root)
     plain = validate(fresh, DAY)
     folder = store_dir(root)

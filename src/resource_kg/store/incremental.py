@@ -24,6 +24,7 @@ import gc
 import hashlib
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,7 @@ class StoredCatalog(Catalog):
     entries: dict[str, Entry]
     build_context: str
     state_folder: Path
+    file_hashes: dict[str, str]  # record file → content hash, as this load read them
 
 
 class _LazyTerms(dict[str, Any]):
@@ -224,7 +226,23 @@ def load(
             gc.enable()
 
 
-def _load(root: Path, folder: Path, today: dt.date | None, save: bool) -> StoredCatalog:
+@dataclass
+class Setup:
+    """What every record is built against: settings, vocabularies, organizations, context."""
+
+    paths: Any
+    settings: Any
+    graphs: Graphs
+    lexicon: Lexicon
+    builder: GraphBuilder
+    context: str
+    ontology: list[QuadKey]
+    shared: list[QuadKey]
+    organizations: list[Any]
+
+
+def setup(root: Path, today: dt.date | None) -> Setup:
+    """Read the shared inputs (cheap: no record file) and make the builder records go through."""
     paths = resolve_paths(root)
     settings = load_settings(root)
     day = today or dt.date.today()
@@ -250,6 +268,38 @@ def _load(root: Path, folder: Path, today: dt.date | None, save: bool) -> Stored
     )
     organizations = load_organizations(paths.organizations, root, settings.base, lexicon)
     builder.organization_keys(organizations, shared)
+    return Setup(
+        paths, settings, graphs, lexicon, builder, context, ontology, shared, organizations
+    )
+
+
+def scan(root: Path, paths: Any) -> Iterator[tuple[str, str, bytes]]:
+    """(path as shown, content hash, bytes) of every record file, in the catalog's order."""
+    for shown in _list_files(paths.resources, root):
+        try:
+            data = (root / shown).read_bytes()
+        except OSError as exc:
+            raise StructureError(f"cannot read file: {exc.strerror}", file=shown) from exc
+        yield shown, hash_bytes(data), data
+
+
+def read_records_of(root: Path, shown: str, data: bytes) -> list[Record]:
+    """The records of one changed file, their paths as the catalog shows them."""
+    try:
+        file_records = read_file(root / shown, data=data)
+    except StructureError as exc:
+        exc.file = shown
+        raise
+    for record in file_records:
+        record.file = shown
+    return file_records
+
+
+def _load(root: Path, folder: Path, today: dt.date | None, save: bool) -> StoredCatalog:
+    up = setup(root, today)
+    paths, settings, graphs, lexicon = up.paths, up.settings, up.graphs, up.lexicon
+    builder, context, ontology, shared = up.builder, up.context, up.ontology, up.shared
+    organizations = up.organizations
 
     db = connect(folder)
     try:
@@ -265,12 +315,7 @@ def _load(root: Path, folder: Path, today: dt.date | None, save: bool) -> Stored
         records: list[Record] = []
         cached: dict[str, Entry] = {}
         seen: dict[str, Record] = {}
-        for shown in _list_files(paths.resources, root):
-            try:
-                data = (root / shown).read_bytes()
-            except OSError as exc:
-                raise StructureError(f"cannot read file: {exc.strerror}", file=shown) from exc
-            sha = hash_bytes(data)
+        for shown, sha, data in scan(root, paths):
             files[shown] = sha
             hit = old.get(shown)
             entries: list[Entry] | None = None
@@ -279,13 +324,7 @@ def _load(root: Path, folder: Path, today: dt.date | None, save: bool) -> Stored
                 file_records = [e.record for e in entries]
             else:
                 dirty.add(shown)
-                try:
-                    file_records = read_file(root / shown, data=data)
-                except StructureError as exc:
-                    exc.file = shown
-                    raise
-                for record in file_records:
-                    record.file = shown
+                file_records = read_records_of(root, shown, data)
             for i, record in enumerate(file_records):
                 claim_id(record, seen)
                 records.append(record)
@@ -311,7 +350,7 @@ def _load(root: Path, folder: Path, today: dt.date | None, save: bool) -> Stored
             if entry is None:
                 dirty.add(record.file)
                 tagger = tagger or Tagger(lexicon)
-                entry = _entry(builder, tagger, record, known)
+                entry = build_entry(builder, tagger, record, known)
             by_id[record.id] = entry
             keys += entry.keys
             keys += entry.derived
@@ -346,6 +385,7 @@ def _load(root: Path, folder: Path, today: dt.date | None, save: bool) -> Stored
     catalog.entries = by_id
     catalog.build_context = context
     catalog.state_folder = folder
+    catalog.file_hashes = files
     return catalog
 
 
@@ -382,7 +422,7 @@ def _save(
         raise
 
 
-def _entry(builder: GraphBuilder, tagger: Tagger, record: Record, known: set[str]) -> Entry:
+def build_entry(builder: GraphBuilder, tagger: Tagger, record: Record, known: set[str]) -> Entry:
     """Build one record with the real builder, its url compared with no other record."""
     start = len(builder.diagnostics)
     keys: list[QuadKey] = []

@@ -2,10 +2,15 @@
 
 `rkg query` opens it read-only in a fraction of a second instead of loading the catalog into
 memory. It is kept in step with the records per record: the database lists which record (and
-which hash of its quads) the store holds; an edit removes the old quads of exactly the records
-whose hash changed (every quad of a record has the record or one of its tag nodes as subject)
-and adds their new ones. A change of the build context (code, vocabularies, ontology,
-organizations, settings, year) rebuilds it whole.
+which hash of its quads) the store holds, and which record files (by content hash) it was
+made from. An edit removes the old quads of exactly the records whose hash changed (every quad
+of a record has the record or one of its tag nodes as subject) and adds their new ones. A
+change of the build context (code, vocabularies, ontology, organizations, settings, year)
+rebuilds it whole.
+
+`refresh(root)` is the cheap way in: it hashes the record files and, when few changed and no
+record id appeared or vanished, rebuilds just those files' records, without decoding the rest
+of the catalog; anything else goes through the full incremental load (`sync`).
 """
 
 from __future__ import annotations
@@ -13,16 +18,31 @@ from __future__ import annotations
 import contextlib
 import shutil
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from resource_kg.graph import PROV, resource_iri
-from resource_kg.store.incremental import StoredCatalog, _SortedOnUse
+from resource_kg.graph import PROV, TermTable, resource_iri
+from resource_kg.store.fingerprint import files_digest
+from resource_kg.store.incremental import (
+    Entry,
+    StoredCatalog,
+    _SortedOnUse,
+    build_entry,
+    decode_entries,
+    encode_entries,
+    load,
+    read_records_of,
+    scan,
+    setup,
+)
 from resource_kg.store.state import connect, get_meta, locked, set_meta
+from resource_kg.tagging import Tagger
 
 STORE_FOLDER = "oxigraph"
+#: Above this many changed record files the full incremental load is as quick.
+QUICK_LIMIT = 2000
 _DERIVED_FROM = ox.NamedNode(PROV + "wasDerivedFrom")
 
 
@@ -37,57 +57,76 @@ def _record_subjects(store: ox.Store, base: str, rid: str) -> list[ox.NamedNode]
     return [iri, *sorted(tags, key=lambda n: n.value)]
 
 
+def _apply(
+    db: sqlite3.Connection,
+    target: Path,
+    base: str,
+    stale: Iterable[str],
+    fresh: dict[str, Entry],
+    table: TermTable,
+) -> None:
+    """Replace the quads of `stale` records by those of `fresh` entries in the on-disk store.
+
+    The caller then records the new state in one transaction; until then the store is marked
+    unclean, so a run killed in between rebuilds it instead of trusting it."""
+    set_meta(db, "store_clean", "")  # autocommit: from here on a kill means "rebuild"
+    store = ox.Store(str(target))
+    for rid in stale:
+        for subject in _record_subjects(store, base, rid):
+            for quad in list(store.quads_for_pattern(subject, None, None, None)):
+                store.remove(quad)
+    store.extend(table.quad(k) for e in fresh.values() for k in (*e.keys, *e.derived))
+    store.flush()
+    del store
+
+
+def _record_state(
+    db: sqlite3.Connection,
+    stale: Iterable[str],
+    fresh: dict[str, Entry],
+    context: str,
+    files: str,
+) -> None:
+    db.executemany("DELETE FROM store_records WHERE id = ?", [(r,) for r in stale])
+    db.executemany(
+        "INSERT OR REPLACE INTO store_records (id, digest) VALUES (?, ?)",
+        [(rid, e.quads_digest) for rid, e in sorted(fresh.items())],
+    )
+    set_meta(db, "store_files", files)
+    set_meta(db, "store_clean", context)
+
+
 def sync(catalog: StoredCatalog) -> tuple[Path, str]:
     """Bring the on-disk store in step with `catalog`; returns its folder and what was done.
 
-    The caller holds the catalog's lock. The database's `store_clean` mark names the context
-    the store was last completely written for; it is removed before the store is touched and
-    written back after the store is flushed, in the same transaction as the record list."""
+    The caller holds the catalog's lock."""
     folder = catalog.state_folder
     target = folder / STORE_FOLDER
+    files = files_digest(list(catalog.file_hashes.items()))
     db = connect(folder)
     try:
         current = {rid: e.quads_digest for rid, e in catalog.entries.items()}
         clean = get_meta(db, "store_clean") == catalog.build_context and target.is_dir()
         if not clean:
-            _rebuild(db, catalog, target, current)
+            _rebuild(db, catalog, target, files)
             return target, "built"
         held = dict(db.execute("SELECT id, digest FROM store_records").fetchall())
         stale = sorted(rid for rid, d in held.items() if current.get(rid) != d)
-        fresh = sorted(rid for rid, d in current.items() if held.get(rid) != d)
+        fresh = {rid: catalog.entries[rid] for rid, d in current.items() if held.get(rid) != d}
         if not stale and not fresh:
+            if get_meta(db, "store_files") != files:
+                set_meta(db, "store_files", files)
             return target, "unchanged"
-        set_meta(db, "store_clean", "")  # autocommit: from here on a kill means "rebuild"
-        store = ox.Store(str(target))
-        base = catalog.settings.base
-        for rid in stale:
-            for subject in _record_subjects(store, base, rid):
-                for quad in list(store.quads_for_pattern(subject, None, None, None)):
-                    store.remove(quad)
-        table = catalog.quad_table.table
-        store.extend(
-            table.quad(key)
-            for rid in fresh
-            for key in (*catalog.entries[rid].keys, *catalog.entries[rid].derived)
-        )
-        store.flush()
-        del store
+        _apply(db, target, catalog.settings.base, stale, fresh, catalog.quad_table.table)
         db.execute("BEGIN IMMEDIATE")
-        db.executemany("DELETE FROM store_records WHERE id = ?", [(r,) for r in stale])
-        db.executemany(
-            "INSERT OR REPLACE INTO store_records (id, digest) VALUES (?, ?)",
-            [(r, current[r]) for r in fresh],
-        )
-        set_meta(db, "store_clean", catalog.build_context)
+        _record_state(db, stale, fresh, catalog.build_context, files)
         db.execute("COMMIT")
         return target, f"updated {len(set(stale) | set(fresh))} record(s)"
     finally:
         db.close()
 
 
-def _rebuild(
-    db: sqlite3.Connection, catalog: StoredCatalog, target: Path, current: dict[str, str]
-) -> None:
+def _rebuild(db: sqlite3.Connection, catalog: StoredCatalog, target: Path, files: str) -> None:
     set_meta(db, "store_clean", "")
     shutil.rmtree(target, ignore_errors=True)
     tmp = target.with_name(STORE_FOLDER + ".tmp")
@@ -99,8 +138,7 @@ def _rebuild(
     tmp.rename(target)
     db.execute("BEGIN IMMEDIATE")
     db.execute("DELETE FROM store_records")
-    db.executemany("INSERT INTO store_records (id, digest) VALUES (?, ?)", sorted(current.items()))
-    set_meta(db, "store_clean", catalog.build_context)
+    _record_state(db, [], catalog.entries, catalog.build_context, files)
     db.execute("COMMIT")
 
 
@@ -110,14 +148,70 @@ def _all_quads(catalog: StoredCatalog) -> Iterator[ox.Quad]:
     return table.iter_quads(keys)
 
 
-@contextlib.contextmanager
-def open_store(root: Path | str, catalog: StoredCatalog | None = None) -> Iterator[ox.Store]:
-    """The catalog's query store, read-only and current, held under the catalog's lock."""
-    from resource_kg.store.incremental import load
+def refresh(root: Path | str) -> tuple[Path, str]:
+    """The store folder, current: the quick path for a few edited files, else `sync(load())`."""
+    root = Path(root)
+    with locked(root) as folder:
+        done = _quick(root, folder)
+        if done is not None:
+            return folder / STORE_FOLDER, done
+        return sync(load(root))
 
+
+def _quick(root: Path, folder: Path) -> str | None:
+    """Update the store from the changed record files alone, or None when that is not safe."""
+    up = setup(root, None)
+    hashes = {shown: sha for shown, sha, _data in scan(root, up.paths)}
+    digest = files_digest(list(hashes.items()))
+    target = folder / STORE_FOLDER
+    db = connect(folder)
+    try:
+        clean = get_meta(db, "store_clean") == up.context and target.is_dir()
+        if not clean or get_meta(db, "build_context") != up.context:
+            return None
+        if get_meta(db, "store_files") == digest:
+            return "unchanged"
+        old = dict(db.execute("SELECT path, sha FROM files").fetchall())
+        if get_meta(db, "store_files") != files_digest(list(old.items())):
+            return None  # the store was made from another state of the files table
+        changed = sorted(p for p, sha in hashes.items() if old.get(p) != sha)
+        removed = sorted(p for p in old if p not in hashes)
+        if len(changed) + len(removed) > QUICK_LIMIT:
+            return None
+        pool: dict[str, str] = {}
+        old_ids: list[str] = []
+        for path in [*changed, *removed]:
+            if path in old:
+                (text,) = db.execute("SELECT entries FROM files WHERE path = ?", (path,)).fetchone()
+                old_ids += [e.record.id for e in decode_entries(text, path, pool)]
+        records = [r for p in changed for r in read_records_of(root, p, (root / p).read_bytes())]
+        if sorted(old_ids) != sorted(r.id for r in records):
+            return None  # ids appeared or vanished: replaced_by and duplicates need every record
+        known = {rid for (rid,) in db.execute("SELECT id FROM store_records")}
+        tagger = Tagger(up.lexicon)
+        fresh = {r.id: build_entry(up.builder, tagger, r, known) for r in records}
+        per_file: dict[str, list[Entry]] = {p: [] for p in changed}
+        for record in records:
+            per_file[record.file].append(fresh[record.id])
+        _apply(db, target, up.settings.base, old_ids, fresh, up.builder.table)
+        db.execute("BEGIN IMMEDIATE")
+        db.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in removed])
+        db.executemany(
+            "INSERT OR REPLACE INTO files (path, sha, entries) VALUES (?, ?, ?)",
+            [(p, hashes[p], encode_entries(per_file[p])) for p in changed],
+        )
+        _record_state(db, old_ids, fresh, up.context, digest)
+        db.execute("COMMIT")
+        return f"updated {len(fresh)} record(s) from {len(changed) + len(removed)} file(s)"
+    finally:
+        db.close()
+
+
+@contextlib.contextmanager
+def open_store(root: Path | str) -> Iterator[ox.Store]:
+    """The catalog's query store, read-only and current, held under the catalog's lock."""
     with locked(root):
-        catalog = catalog if catalog is not None else load(root)
-        target, _done = sync(catalog)
+        target, _done = refresh(root)
         store = ox.Store.read_only(str(target))
         try:
             yield store
