@@ -414,3 +414,13 @@ def test_rkg_store_shows_and_clears(tmp_path: Path) -> None:
     assert not (store_dir(root) / "state.sqlite").exists()
     assert "empty" in rkg("store", str(root), check=True).stdout
     assert rkg("query", "developers", str(root)).returncode == 0  # rebuilt on use
+
+
+def test_a_year_beyond_64_bits_survives_the_store(tmp_path: Path) -> None:
+    root = copy(QUERY_FIXTURE, tmp_path)
+    record = root / "data" / "resources" / "r1.yaml"
+    record.write_text(record.read_text().replace("year: 2021", "year: " + "9" * 30))
+    same_as_fresh(root)
+    again = same_as_fresh(root)  # read back from the store
+    assert again.record("r1") is not None
+    assert again.record("r1").values["year"] == int("9" * 30)  # type: ignore[union-attr]
