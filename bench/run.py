@@ -1,40 +1,55 @@
-"""The scale benchmark of issue 7: each pipeline step at several catalog sizes, with its target
-and its ratio to the naive rdflib + pySHACL path on the same data.
+"""The scale benchmark: each pipeline step at several catalog sizes, with its target, beside its
+fresh-path counterpart (issue 11) and the naive rdflib + pySHACL path (issue 7) of the same run.
 
     python bench/run.py [--sizes 1000,10000,100000] [--shacl-cap 900] [--query-cap 30] [--seed 1]
+                        [--code head|worktree]
 
-Per size it writes a synthetic catalog (bench/generate.py) into bench/scratch/ (gitignored), runs
-every step as its own process (wall time, and peak RSS from the kernel's rusage of that
-process), and writes bench/results/latest.md and latest.json. Naive steps past their cap are
-stopped and reported as "> cap", their ratio as "≥": each naive rdflib query after
---query-cap seconds, pySHACL once it has run 12 times as long as our own validation (at least
-60 s, at most --shacl-cap). A step whose command does not exist
-yet is reported as "n/a (command missing)".
+Per size it writes a synthetic catalog (bench/generate.py) into bench/scratch/ (gitignored) and
+runs every step as its own process (wall time, and peak RSS from the kernel's rusage of that
+process, via wait4), with `RKG_CACHE_DIR` pointing at bench/scratch/cache/n<N>, so the catalog
+store never lands in ~/.cache and a step that must start without a store gets it cleared.
+Results: bench/results/latest.md and latest.json.
+
+The steps of issue 11 run after a curator's day (the summary of 10 records edited; a new edit
+before each step, so each one is the first run after an edit) and each sits beside its fresh
+counterpart on the same edited catalog: `rkg validate` vs `rkg validate --no-cache`, `rkg build`
+vs a build with the store cleared first, and every stored `rkg query NAME` (its `#+ example`)
+vs the same query right after `rkg store --clear`. Both sides must give the same bytes (report,
+catalog.trig, rows); a difference is recorded in the step and the table.
+
+Naive steps past their cap are stopped and reported as "> cap", their ratio as "≥": each rdflib
+query after --query-cap seconds, pySHACL once it has run 12 times as long as our own validation
+(at least 60 s, at most --shacl-cap).
+
+The code measured is a snapshot of the committed HEAD (`--code head`, the default) unpacked into
+bench/scratch/code/ and put first on PYTHONPATH: the store is keyed by a fingerprint of the
+package's source files, so an engineer saving a file in src/ during the run would otherwise
+invalidate the store between two steps. `--code worktree` measures the editable install as is.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import os
 import platform
 import shutil
 import subprocess
 import sys
+import tarfile
 import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 WORK = BENCH / "scratch"
 RESULTS = BENCH / "results"
-sys.path.insert(0, str(BENCH))
-
-import generate  # noqa: E402
 
 DAY = "2026-11-29"  # validation and publish "today", fixed so runs compare
 # The console script (`python -m resource_kg.cli` would not see the stage commands, which
@@ -46,6 +61,9 @@ RKG = (
 )
 GIB = 1024**3
 RATIO_SHOWN = 12.0  # pySHACL runs until it has taken this many times our validation
+#: Environment of every child process: set in main (PYTHONPATH) and per size (RKG_CACHE_DIR).
+ENV: dict[str, str] = {}
+generate: ModuleType  # bench/generate.py, imported once the code snapshot is on sys.path
 
 
 @dataclass
@@ -59,8 +77,10 @@ class Step:
     status: str = "ok"  # ok | capped | failed | missing
     target: str = ""
     met: bool | None = None
-    naive: str | None = None  # the step of the naive path it is compared with
+    versus: str | None = None  # the step it is compared with: fresh path or naive path
     ratio: str = ""
+    same: bool | None = None  # same output as `versus` (fresh-path pairs only)
+    group: str = ""  # which table section it belongs to
     detail: dict[str, Any] = field(default_factory=dict)
     load: float = 0.0
 
@@ -76,10 +96,11 @@ class Proc:
 
 
 def run_proc(cmd: list[str], cap: float | None = None, cwd: Path = REPO) -> Proc:
-    """Run one process; wall time, and peak RSS from wait4's rusage of exactly that process."""
+    """Run one process; wall time, and peak RSS from wait4's rusage of exactly that process
+    (Linux reports the larger of the process and of the children it waited for)."""
     out_path = WORK / ".stdout"
     err_path = WORK / ".stderr"
-    env = dict(os.environ, COLUMNS="200")
+    env = dict(os.environ, COLUMNS="200", **ENV)
     with out_path.open("wb") as out, err_path.open("wb") as err:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=cwd, env=env)
@@ -107,8 +128,13 @@ def run_proc(cmd: list[str], cap: float | None = None, cwd: Path = REPO) -> Proc
     )
 
 
+_EXISTS: dict[tuple[str, ...], bool] = {}
+
+
 def command_exists(*words: str) -> bool:
-    return run_proc([*RKG, *words, "--help"]).code == 0
+    if words not in _EXISTS:
+        _EXISTS[words] = run_proc([*RKG, *words, "--help"]).code == 0
+    return _EXISTS[words]
 
 
 def measure(
@@ -116,11 +142,12 @@ def measure(
     name: str,
     cmd: list[str],
     *,
+    group: str,
     ok: tuple[int, ...] = (0,),
     cap: float | None = None,
     needs: tuple[str, ...] | None = None,
 ) -> tuple[Step, Proc | None]:
-    step = Step(size, name, load=round(os.getloadavg()[0], 2))
+    step = Step(size, name, group=group, load=round(os.getloadavg()[0], 2))
     if needs is not None and not command_exists(*needs):
         step.status = "missing"
         return step, None
@@ -132,12 +159,26 @@ def measure(
     elif proc.code not in ok:
         step.status = "failed"
         step.detail["stderr"] = proc.stderr[-2000:]
-    print(f"[{size}] {name}: {step.status} {step.wall_s} s {step.rss_mib} MiB", file=sys.stderr)
+    print(
+        f"[{size}] {name}: {step.status} {step.wall_s} s {step.rss_mib} MiB (load {step.load})",
+        file=sys.stderr,
+        flush=True,
+    )
     return step, proc
+
+
+def prepare(size: int, what: str, cmd: list[str], ok: tuple[int, ...] = (0,)) -> dict[str, Any]:
+    """An unmeasured step that puts the store in the state the next measured step needs."""
+    proc = run_proc(cmd)
+    print(f"[{size}] (prepare) {what}: {proc.wall_s:.1f} s, exit {proc.code}", file=sys.stderr)
+    if proc.code not in ok:
+        raise SystemExit(f"preparing '{what}' failed:\n{proc.stderr[-3000:]}")
+    return {"what": what, "wall_s": round(proc.wall_s, 3)}
 
 
 # ---------------------------------------------------------------- helpers run in child processes
 
+# Library, in-memory store (the catalog built by Catalog.load), p50 of 5 after a warm-up.
 WARM_QUERIES = """
 import datetime as dt, json, statistics, sys, time
 from pathlib import Path
@@ -159,20 +200,47 @@ for name, q in sorted(load_queries(catalog.paths.queries).items()):
 print(json.dumps(out))
 """
 
+# The same on the on-disk query store that `rkg query` (and `rkg serve`) read, opened read-only
+# once (the store is current: nothing changed since the last query).
+DISK_QUERIES = """
+import datetime as dt, json, statistics, sys, time
+from pathlib import Path
+from resource_kg.query import EmbeddedEngine, load_context, load_queries, run_stored
+from resource_kg.store.querystore import open_store
+root = Path(sys.argv[1]); params = json.loads(sys.argv[2])
+today = dt.date.fromisoformat(sys.argv[3])
+ctx = load_context(root)
+t = time.perf_counter()
+out = {}
+with open_store(root) as store:
+    out["_open_s"] = time.perf_counter() - t
+    for name, q in sorted(load_queries(ctx.paths.queries).items()):
+        engine = EmbeddedEngine(store, ctx.graphs, str(q.path))
+        times = []
+        for i in range(6):
+            t = time.perf_counter()
+            result = run_stored(engine, q, params[name], ctx.lexicon, today)
+            times.append(time.perf_counter() - t)
+        out[name] = {"p50_s": statistics.median(times[1:]), "first_s": times[0],
+                     "rows": len(result.rows)}
+print(json.dumps(out))
+"""
+
+# rdflib's own engine on the same stored texts: parse dist/catalog.trig once (the naive
+# counterpart of `rkg build`), then each query in a forked child that shares the parsed graph,
+# so a query past the cap is killed without parsing the catalog again for the next one.
 NAIVE_QUERIES = """
 import datetime as dt, json, os, sys, time
 from pathlib import Path
 import rdflib
-from resource_kg.query import RdflibEngine, load_context, naive_queries, run_stored
+from resource_kg.query import RdflibEngine, load_context, load_queries, run_stored
 root = Path(sys.argv[1]); params = json.loads(sys.argv[2]); cap = float(sys.argv[4])
 today = dt.date.fromisoformat(sys.argv[3])
 ctx = load_context(root)
 t = time.perf_counter(); ds = rdflib.Dataset(); ds.parse(root / "dist" / "catalog.trig", format="trig")
 print(json.dumps({"_parse_trig_s": time.perf_counter() - t}), flush=True)
 engine = RdflibEngine(ds)
-# Each query runs in a forked child that shares the parsed graph, so a query past the cap is
-# killed without parsing the catalog again for the next one.
-for name, q in sorted(naive_queries(ctx.paths.queries).items()):
+for name, q in sorted(load_queries(ctx.paths.queries).items()):
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -194,7 +262,7 @@ for name, q in sorted(naive_queries(ctx.paths.queries).items()):
 """
 
 DUMPS = """
-import sys, tempfile, time
+import sys
 from pathlib import Path
 from resource_kg.catalog import Catalog
 from resource_kg.publish import write_dumps
@@ -217,6 +285,27 @@ def query_params(root: Path) -> dict[str, dict[str, str]]:
                 params[p.name] = generate.record_id(1)
         out[name] = params
     return out
+
+
+def query_cmd(root: Path, name: str, params: dict[str, str]) -> list[str]:
+    args = [*RKG, "query", name, str(root), "--format", "json"]
+    for k, v in params.items():
+        args += ["-p", f"{k}={v}"]
+    return args
+
+
+def store_clear(root: Path) -> list[str]:
+    return [*RKG, "store", str(root), "--clear"]
+
+
+def sha256(path: Path) -> str | None:
+    if not path.is_file():
+        return None
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 # ---------------------------------------------------------------- rendered pages for import
@@ -273,14 +362,19 @@ def write_pages(folder: Path, n: int, seed: int, count: int) -> None:
 
 
 def edit_records(root: Path, count: int = 10) -> list[str]:
-    """Change the summary of `count` records spread over the catalog (a curator's day)."""
+    """Change the summary of `count` records spread over the catalog (a curator's day).
+
+    Called again, it edits the same records again ("Revised. Revised. …"): every call changes
+    the bytes of exactly `count` files, whatever the store saw before."""
     files = sorted((root / "data" / "resources").glob("*.yaml"))
     step = max(1, len(files) // count)
     edited = []
     for path in files[::step][:count]:
         text = path.read_text(encoding="utf-8")
-        text = text.replace('summary: "', 'summary: "Revised. ', 1)
-        path.write_text(text, encoding="utf-8")
+        changed = text.replace('summary: "', 'summary: "Revised. ', 1)
+        if changed == text:
+            raise SystemExit(f"edit_records: no quoted summary in {path}")
+        path.write_text(changed, encoding="utf-8")
         edited.append(path.name)
     return edited
 
@@ -294,114 +388,258 @@ def fmt_s(seconds: float | None) -> str:
     return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
 
 
-def ratio(naive: float | None, ours: float | None, capped: bool) -> str:
-    if naive is None or not ours:
+def ratio(other: float | None, ours: float | None, capped: bool) -> str:
+    """How many times longer the other path took (≥ when it was stopped at its cap)."""
+    if other is None or not ours:
         return ""
-    r = naive / ours
+    r = other / ours
     return f"≥ {r:.0f}×" if capped else f"{r:.0f}×" if r >= 10 else f"{r:.1f}×"
+
+
+def within(s: Step, seconds: float, gib: float | None = None) -> bool:
+    ok = s.status == "ok" and (s.wall_s or 0) <= seconds
+    return ok and (gib is None or (s.rss_mib or 0) * 2**20 <= gib * GIB)
+
+
+def pair(incr: Step, fresh: Step, same: bool | None) -> None:
+    incr.versus = fresh.step
+    incr.ratio = ratio(fresh.wall_s, incr.wall_s, fresh.status == "capped")
+    incr.same = same
 
 
 def run_size(n: int, seed: int, shacl_cap_max: float, query_cap: float) -> list[Step]:
     root = WORK / f"n{n}"
-    print(f"[{n}] generating ...", file=sys.stderr)
+    cache = WORK / "cache" / f"n{n}"
+    ENV["RKG_CACHE_DIR"] = str(cache)
+    print(f"[{n}] generating ...", file=sys.stderr, flush=True)
+    t = time.perf_counter()
     generate.write_catalog(root, n, seed, "yaml")  # afresh: undoes a previous run's edits
+    print(f"[{n}] generated in {time.perf_counter() - t:.1f} s", file=sys.stderr, flush=True)
     for stale in ("dist", ".rkg-cache", "releases"):
         shutil.rmtree(root / stale, ignore_errors=True)
+    shutil.rmtree(cache, ignore_errors=True)  # no store to start with
     big = n >= 100_000
     steps: list[Step] = []
-
-    s, _ = measure(n, "rkg build", [*RKG, "build", str(root)])
-    if big:
-        s.target = "≤ 60 s, ≤ 2 GiB"
-        s.met = s.status == "ok" and (s.wall_s or 0) <= 60 and (s.rss_mib or 0) * 2**20 <= 2 * GIB
-    steps.append(s)
-
-    val = [*RKG, "validate", str(root), "--date", DAY, "--format", "json"]
-    val_out = ["--out", str(WORK / f"validate-{n}.json")]
-    s, _ = measure(n, "rkg validate (first run)", val + val_out, ok=(0, 1), needs=("validate",))
-    if big:
-        s.target = "≤ 90 s, ≥ 10× pyshacl"
-    steps.append(s)
-    edited = edit_records(root)
-    s, _ = measure(
-        n, "rkg validate (10 records edited)", val + val_out, ok=(0, 1), needs=("validate",)
-    )
-    s.detail["edited"] = edited
-    if big:
-        s.target = "≤ 10 s"
-        s.met = s.status == "ok" and (s.wall_s or 0) <= 10
-    steps.append(s)
-
+    prepared: list[dict[str, Any]] = []
     params = query_params(root)
+    names = list(params)
+    val = [*RKG, "validate", str(root), "--date", DAY, "--format", "json"]
+
+    def val_out(tag: str) -> list[str]:
+        return ["--out", str(WORK / f"validate-{n}-{tag}.json")]
+
+    # ------------------------------------------------------------ a new catalog, no store
+    G0 = "first runs"
+    build_first, _ = measure(
+        n, "rkg build (first run, no store)", [*RKG, "build", str(root)], group=G0
+    )
+    if big:
+        build_first.target = "≤ 60 s, ≤ 2 GiB"
+        build_first.met = within(build_first, 60, 2)
+    steps.append(build_first)
+
+    val_first, _ = measure(
+        n,
+        "rkg validate (first run; the store holds the build)",
+        val + val_out("first"),
+        group=G0,
+        ok=(0, 1),
+        needs=("validate",),
+    )
+    if big:
+        val_first.target = "≤ 90 s, ≥ 10× pyshacl"
+    steps.append(val_first)
+
+    s, _ = measure(
+        n,
+        "rkg query audience-topic (first query; the store holds build + validation)",
+        query_cmd(root, "audience-topic", params["audience-topic"]),
+        group=G0,
+    )
+    s.detail["note"] = "writes the on-disk query store from the kept record entries"
+    steps.append(s)
+
+    # ------------------------------------------------------------ warm: store current
+    G1 = "warm (store current, nothing edited)"
+    for name in names:
+        s, proc = measure(
+            n,
+            f"rkg query {name} (warm process, store current)",
+            query_cmd(root, name, params[name]),
+            group=G1,
+        )
+        if proc is not None and s.status == "ok":
+            s.detail["rows"] = len(json.loads(proc.stdout or "[]"))
+        if big:
+            s.target = "≤ 2 s"
+            s.met = within(s, 2)
+        steps.append(s)
+
+    s, proc = measure(
+        n,
+        "stored queries on the on-disk store (library, one process, read-only)",
+        [sys.executable, "-c", DISK_QUERIES, str(root), json.dumps(params), DAY],
+        group=G1,
+    )
+    if proc is not None and s.status == "ok":
+        disk = json.loads(proc.stdout.strip().splitlines()[-1])
+        s.detail["open_s"] = disk.pop("_open_s")
+        s.detail["queries"] = disk
+    steps.append(s)
+
     warm: dict[str, Any] = {}
     s, proc = measure(
         n,
-        "stored queries, warm (library, one process)",
+        "stored queries, warm (library, in-memory store, one process)",
         [sys.executable, "-c", WARM_QUERIES, str(root), json.dumps(params), DAY],
-        needs=("query",),
+        group=G1,
     )
     if proc is not None and s.status == "ok":
         warm = json.loads(proc.stdout.strip().splitlines()[-1])
         s.detail["load_s"] = warm.pop("_load_s")
     steps.append(s)
+    disk_q = steps[-2].detail.get("queries", {})
     for name, info in sorted(warm.items()):
         selective = "selective" in info["tags"]
         qs = Step(n, f"query {name} (warm p50 of 5)", wall_s=round(info["p50_s"], 4), load=s.load)
+        qs.group = G1
         qs.detail = {"rows": info["rows"], "tags": info["tags"]}
+        if name in disk_q:
+            qs.detail["disk_p50_s"] = round(disk_q[name]["p50_s"], 4)
+            qs.detail["disk_rows"] = disk_q[name]["rows"]
         limit = 0.150 if selective else 1.0
         qs.target = ("≤ 150 ms" if selective else "≤ 1 s") + ", ≥ 20× rdflib"
         if big:
             qs.met = info["p50_s"] <= limit
         steps.append(qs)
 
-    if command_exists("query"):
-        first = next(iter(params))
-        args = [*RKG, "query", first, str(root), "--format", "json"]
-        for k, v in params[first].items():
-            args += ["-p", f"{k}={v}"]
-        s, _ = measure(n, f"rkg query {first} (first: builds the cached store)", args)
-        steps.append(s)
-        for name in params:
-            args = [*RKG, "query", name, str(root), "--format", "json"]
-            for k, v in params[name].items():
-                args += ["-p", f"{k}={v}"]
-            s, _ = measure(n, f"rkg query {name} (cold process, store cached)", args)
-            if big:
-                s.target = "≤ 2 s"
-                s.met = s.status == "ok" and (s.wall_s or 0) <= 2
-            steps.append(s)
-    else:
-        steps.append(Step(n, "rkg query (cold)", status="missing"))
-
+    # ------------------------------------------------------------ after a curator's day
+    G2 = "after editing 10 records (beside the fresh path, same edited catalog)"
+    edited = edit_records(root)
     s, _ = measure(
         n,
-        "publish: dumps only (library write_dumps)",
+        "rkg validate (10 records edited)",
+        val + val_out("incr"),
+        group=G2,
+        ok=(0, 1),
+        needs=("validate",),
+    )
+    s.detail["edited"] = edited
+    if big:
+        s.target = "≤ 3 s (issue 11; was ≤ 10 s)"
+        s.met = within(s, 3)
+    fresh, _ = measure(
+        n,
+        "rkg validate --no-cache (fresh: build + validate all)",
+        val + ["--no-cache"] + val_out("fresh"),
+        group=G2,
+        ok=(0, 1),
+        needs=("validate",),
+    )
+    same = sha256(WORK / f"validate-{n}-incr.json") == sha256(WORK / f"validate-{n}-fresh.json")
+    fresh.detail["short"] = "rkg validate --no-cache"
+    pair(s, fresh, same)
+    steps += [s, fresh]
+
+    edit_records(root)
+    incr_out, fresh_out = WORK / f"build-{n}-incr", root / "dist"
+    s, _ = measure(
+        n,
+        "rkg build (10 records edited)",
+        [*RKG, "build", str(root), "--out", str(incr_out)],
+        group=G2,
+    )
+    if big:
+        s.target = "≤ 5 s"
+        s.met = within(s, 5)
+    prepared.append(prepare(n, "rkg store --clear", store_clear(root)))
+    fresh, _ = measure(
+        n, "rkg build (fresh: store cleared first)", [*RKG, "build", str(root)], group=G2
+    )
+    same = all(
+        sha256(incr_out / f) == sha256(fresh_out / f) for f in ("catalog.trig", "catalog.ttl")
+    )
+    fresh.detail["short"] = "rkg store --clear, then rkg build"
+    pair(s, fresh, same)
+    steps += [s, fresh]
+    shutil.rmtree(incr_out, ignore_errors=True)
+
+    # The query store after a fresh build holds nothing yet: the first query writes it whole.
+    prepared.append(
+        prepare(
+            n,
+            "rkg query audience-topic (writes the query store)",
+            query_cmd(root, "audience-topic", params["audience-topic"]),
+        )
+    )
+    for name in names:
+        edit_records(root)
+        s, incr = measure(
+            n,
+            f"rkg query {name} (first after 10 edits)",
+            query_cmd(root, name, params[name]),
+            group=G2,
+        )
+        if big:
+            s.target = "≤ 3 s"
+            s.met = within(s, 3)
+        prepared.append(prepare(n, "rkg store --clear", store_clear(root)))
+        label = (
+            "fresh catalog (no store) → first answered query: rkg store --clear; "
+            "rkg query audience-topic -p audience=PCAs -p topic=housing"
+            if name == "audience-topic"
+            else f"rkg query {name} (fresh: right after rkg store --clear)"
+        )
+        fresh, fproc = measure(n, label, query_cmd(root, name, params[name]), group=G2)
+        fresh.detail["short"] = "rkg store --clear, then the same query" + (
+            " (fresh catalog → first answer)" if name == "audience-topic" else ""
+        )
+        if name == "audience-topic" and big:
+            fresh.target = "≤ 60 s, ≤ 2 GiB"
+            fresh.met = within(fresh, 60, 2)
+        same = None
+        if incr is not None and fproc is not None and s.status == fresh.status == "ok":
+            same = incr.stdout == fproc.stdout
+            s.detail["rows"] = len(json.loads(incr.stdout or "[]"))
+        pair(s, fresh, same)
+        steps += [s, fresh]
+
+    # ------------------------------------------------------------ release, import, README
+    G3 = "publish, import, README"
+    # As a curator publishes: after validating (the store holds the results again).
+    prepared.append(prepare(n, "rkg validate", val + val_out("prep"), ok=(0, 1)))
+    s, _ = measure(
+        n,
+        "publish: dumps only (library Catalog.load + write_dumps)",
         [sys.executable, "-c", DUMPS, str(root), str(WORK / f"dumps-{n}")],
+        group=G3,
         needs=("publish",),
     )
     if big:
         s.target = "≤ 60 s"
-        s.met = s.status == "ok" and (s.wall_s or 0) <= 60
+        s.met = within(s, 60)
     steps.append(s)
     shutil.rmtree(WORK / f"dumps-{n}", ignore_errors=True)
     s, _ = measure(
         n,
-        "rkg publish (dumps + site)",
+        "rkg publish (dumps + site; store current)",
         [*RKG, "publish", str(root), "--out", str(root / "releases"), "--version", "1.0.0"]
         + ["--date", DAY, "--force"],
+        group=G3,
         needs=("publish",),
     )
     if big:
         s.target = "≤ 5 min"
-        s.met = s.status == "ok" and (s.wall_s or 0) <= 300
+        s.met = within(s, 300)
     steps.append(s)
     shutil.rmtree(root / "releases", ignore_errors=True)
 
     if n <= 1000:
         # The README's first command after installing: build, validate, one query, publish,
-        # from a catalog without caches, as a curator would run it.
-        for stale in ("dist", ".rkg-cache", "releases"):
-            shutil.rmtree(root / stale, ignore_errors=True)
+        # from a catalog without a store, as a curator would run it.
+        shutil.rmtree(root / "releases", ignore_errors=True)
+        shutil.rmtree(root / "dist", ignore_errors=True)
+        shutil.rmtree(cache, ignore_errors=True)
         rkg = " ".join(RKG)
         chain = (
             f"{rkg} build {root} && {rkg} validate {root} --date {DAY} >/dev/null; "
@@ -409,10 +647,13 @@ def run_size(n: int, seed: int, shacl_cap_max: float, query_cap: float) -> list[
             f"{rkg} publish {root} --date {DAY} --force >/dev/null"
         )
         s, _ = measure(
-            n, "README main command (build, validate, query, publish)", ["sh", "-c", chain]
+            n,
+            "README main command (build, validate, query, publish; no store)",
+            ["sh", "-c", chain],
+            group=G3,
         )
         s.target = "≤ 15 s at 1k"
-        s.met = s.status == "ok" and (s.wall_s or 0) <= 15
+        s.met = within(s, 15)
         steps.append(s)
         shutil.rmtree(root / "releases", ignore_errors=True)
 
@@ -424,12 +665,13 @@ def run_size(n: int, seed: int, shacl_cap_max: float, query_cap: float) -> list[
         n,
         f"rkg import pages ({n // 10} pages)",
         [*RKG, "import", "pages", str(pages), "--root", str(root), "--out", str(imported)],
+        group=G3,
         ok=(0, 1),
         needs=("import", "pages"),
     )
     if big:
         s.target = "≤ 60 s"
-        s.met = s.status == "ok" and (s.wall_s or 0) <= 60
+        s.met = within(s, 60)
     steps.append(s)
     shutil.rmtree(imported, ignore_errors=True)
     shutil.rmtree(pages, ignore_errors=True)
@@ -439,36 +681,43 @@ def run_size(n: int, seed: int, shacl_cap_max: float, query_cap: float) -> list[
     # SPARQL query per resource over all resources), so it is stopped once it has taken
     # RATIO_SHOWN times our own first run (at least a minute, at most --shacl-cap): the ratio
     # then reads "≥ 12×" because pySHACL was still running, never because it was estimated.
-    first_val = steps[1]
-    shacl_cap = min(shacl_cap_max, max(60.0, RATIO_SHOWN * (first_val.wall_s or 0)))
+    G4 = "naive path (rdflib, pySHACL)"
+    shacl_cap = min(shacl_cap_max, max(60.0, RATIO_SHOWN * (val_first.wall_s or 0)))
     s, _ = measure(
         n,
-        "naive: pyshacl, whole graph (rkg validate --engine pyshacl)",
+        "naive: pyshacl, whole graph (rkg validate --engine pyshacl --no-cache)",
         val + ["--engine", "pyshacl", "--no-cache", "--out", str(WORK / f"naive-{n}.json")],
+        group=G4,
         ok=(0, 1),
         cap=shacl_cap,
         needs=("validate",),
     )
     s.detail["cap_s"] = round(shacl_cap, 1)
     steps.append(s)
-    if first_val.status == "ok":
-        first_val.naive = s.step
-        first_val.ratio = ratio(s.wall_s, first_val.wall_s, s.status == "capped")
+    if val_first.status == "ok":
+        val_first.versus = s.step
+        val_first.ratio = ratio(s.wall_s, val_first.wall_s, s.status == "capped")
         if big:
-            r = (s.wall_s or 0) / (first_val.wall_s or 1)
-            first_val.met = (first_val.wall_s or 0) <= 90 and r >= 10
+            r = (s.wall_s or 0) / (val_first.wall_s or 1)
+            val_first.met = (val_first.wall_s or 0) <= 90 and r >= 10
 
-    steps += naive_queries(n, root, params, query_cap, steps)
+    steps += naive_queries(n, root, params, query_cap, steps, G4)
+    for path in WORK.glob(f"validate-{n}-*.json"):
+        path.unlink()
+    steps[0].detail["prepared"] = prepared
     return steps
 
 
 def naive_queries(
-    n: int, root: Path, params: dict[str, dict[str, str]], cap: float, steps: list[Step]
+    n: int,
+    root: Path,
+    params: dict[str, dict[str, str]],
+    cap: float,
+    steps: list[Step],
+    group: str,
 ) -> list[Step]:
-    """rdflib's engine on the same questions (the live form of precomputed queries), in one
-    process that parses the TriG once and runs each query in a forked child capped at `cap`."""
-    if not command_exists("query"):
-        return [Step(n, "naive: rdflib SPARQL", status="missing")]
+    """rdflib's engine on the same stored query texts, in one process that parses the TriG once
+    and runs each query in a forked child capped at `cap`."""
     cmd = [sys.executable, "-c", NAIVE_QUERIES, str(root), json.dumps(params), DAY, str(cap)]
     print(f"[{n}] naive: rdflib queries ...", file=sys.stderr, flush=True)
     load = round(os.getloadavg()[0], 2)
@@ -482,15 +731,16 @@ def naive_queries(
                 "naive: rdflib parse catalog.trig",
                 wall_s=round(data["_parse_trig_s"], 3),
                 load=load,
+                group=group,
             )
             out.append(parsed)
             # `rkg build` writes the same graphs as catalog.trig; rdflib parsing them back is
             # the naive path's equivalent of loading the catalog.
             build = steps[0]
-            build.naive = parsed.step
+            build.versus = parsed.step
             build.ratio = ratio(parsed.wall_s, build.wall_s, False)
             continue
-        step = Step(n, f"naive: rdflib query {data['name']}", load=load)
+        step = Step(n, f"naive: rdflib query {data['name']}", load=load, group=group)
         if data["s"] is None:
             step.status, step.wall_s = "capped", cap
         else:
@@ -505,6 +755,8 @@ def naive_queries(
             rss_mib=round(proc.rss_mib, 1),
             status="ok" if proc.code == 0 else "failed",
             load=load,
+            group=group,
+            detail={} if proc.code == 0 else {"stderr": proc.stderr[-2000:]},
         )
     )
     naive = {
@@ -516,8 +768,10 @@ def naive_queries(
         if s.step.startswith("query ") and s.step.endswith("(warm p50 of 5)"):
             nv = naive.get(s.step.split()[1])
             if nv is not None:
-                s.naive = nv.step
+                s.versus = nv.step
                 s.ratio = ratio(nv.wall_s, s.wall_s, nv.status == "capped")
+                if nv.status == "ok" and nv.detail.get("rows") != s.detail.get("rows"):
+                    s.detail["rows_differ_from_rdflib"] = nv.detail.get("rows")
                 if s.met is not None:
                     s.met = s.met and (nv.wall_s or 0) / (s.wall_s or 1) >= 20
     return out
@@ -526,43 +780,172 @@ def naive_queries(
 # ---------------------------------------------------------------- report
 
 
+def shown_wall(s: Step | None) -> str:
+    if s is None:
+        return "—"
+    if s.status == "missing":
+        return "n/a (command missing)"
+    if s.status == "capped":
+        return f"> {fmt_s(s.wall_s or 0)} (cap)"
+    if s.status == "failed":
+        return f"failed ({fmt_s(s.wall_s)})"
+    return fmt_s(s.wall_s)
+
+
+def shown_rss(s: Step | None) -> str:
+    return f"{s.rss_mib:.0f} MiB" if s and s.status == "ok" and s.rss_mib else ""
+
+
+def headline(steps: list[Step]) -> list[str]:
+    """Issue 11's figures, each beside its fresh-path counterpart."""
+    lines = [
+        "## After editing 10 records, beside the fresh path (issue 11)",
+        "",
+        "Each row: the first run after a new edit of 10 records (the store current before the "
+        "edit), and the fresh path on the same edited catalog. *same* = byte-identical output "
+        "(report, catalog.trig + catalog.ttl, query rows).",
+        "",
+        "| size | step | after 10 edits | peak RSS | fresh path | wall | peak RSS | speed-up "
+        "| same | target | met | load |",
+        "|---:|---|---:|---:|---|---:|---:|---:|:-:|---|:-:|---:|",
+    ]
+    by_key = {(s.size, s.step): s for s in steps}
+    for s in steps:
+        if not s.group.startswith("after editing") or s.versus is None:
+            continue
+        f = by_key.get((s.size, s.versus))
+        same = "" if s.same is None else ("yes" if s.same else "**no**")
+        met = "" if s.met is None else ("yes" if s.met else "**no**")
+        label = s.step.replace(" (first after 10 edits)", "").replace(" (10 records edited)", "")
+        fresh_label = f.detail.get("short", f.step) if f else ""
+        lines.append(
+            f"| {s.size:,} | {label} | {shown_wall(s)} | {shown_rss(s)} | {fresh_label} "
+            f"| {shown_wall(f)} | {shown_rss(f)} | {s.ratio} | {same} | {s.target} | {met} "
+            f"| {s.load} |"
+        )
+    fresh_first = [s for s in steps if s.step.startswith("fresh catalog")]
+    if fresh_first:
+        lines += [
+            "",
+            "Fresh catalog (no store) to its first answered query (`rkg store --clear`, then "
+            "`rkg query audience-topic -p audience=PCAs -p topic=housing`):",
+            "",
+            "| size | wall | peak RSS | target | met | load |",
+            "|---:|---:|---:|---|:-:|---:|",
+        ]
+        for s in fresh_first:
+            met = "" if s.met is None else ("yes" if s.met else "**no**")
+            lines.append(
+                f"| {s.size:,} | {shown_wall(s)} | {shown_rss(s)} | {s.target} | {met} | {s.load} |"
+            )
+    return lines + [""]
+
+
 def markdown(steps: list[Step], meta: dict[str, Any]) -> str:
+    runs = meta.get("runs", [meta])
     lines = [
         "# Benchmark results",
         "",
-        f"`{meta['command']}` — {meta['date']}, {meta['machine']}, Python {meta['python']}.",
-        "Wall time and peak RSS of each step as its own process; load = 1-minute load average "
-        "when the step started (2 cores, shared with other work). Targets apply at 100k resources.",
+        *(
+            f"- sizes {', '.join(f'{x:,}' for x in r['sizes'])}: `{r['command']}` — {r['date']}, "
+            f"{r['machine']}, Python {r['python']}, code {r.get('code', '?')}; "
+            f"whole run {r['total_s'] / 60:.1f} min."
+            for r in runs
+        ),
         "",
-        "| size | step | wall | peak RSS | target | met | naive (same run) | ratio | load |",
+        "Wall time and peak RSS of each step as its own process; load = 1-minute load average "
+        "when the step started (2 cores, shared with other work). Targets apply at 100k "
+        "resources. The catalog store lives in bench/scratch/cache/ (`RKG_CACHE_DIR`).",
+        "",
+        *headline(steps),
+        "## Every step",
+        "",
+        "| size | step | wall | peak RSS | target | met | compared with (same run) | ratio | load |",
         "|---:|---|---:|---:|---|:-:|---|---:|---:|",
     ]
-    by_name = {s.step: s for s in steps}
+    by_key = {(s.size, s.step): s for s in steps}
+    group = None
     for s in steps:
-        if s.status == "missing":
-            wall, rss = "n/a (command missing)", ""
-        elif s.status == "capped":
-            wall, rss = f"> {fmt_s(s.wall_s or 0)} (cap)", ""
-        elif s.status == "failed":
-            wall, rss = f"failed ({fmt_s(s.wall_s)})", ""
-        else:
-            wall = fmt_s(s.wall_s)
-            rss = f"{s.rss_mib:.0f} MiB" if s.rss_mib else ""
+        if s.group != group:
+            group = s.group
+            lines.append(f"| | **{group}** | | | | | | | |")
         met = "" if s.met is None else ("yes" if s.met else "**no**")
-        naive = ""
-        if s.naive:
-            nv = by_name.get(s.naive) if s.size == steps[0].size else None
-            nv = next((x for x in steps if x.size == s.size and x.step == s.naive), nv)
-            shown = (
-                f"> {fmt_s(nv.wall_s or 0)}"
-                if nv and nv.status == "capped"
-                else fmt_s(nv.wall_s if nv else None)
-            )
-            naive = f"{s.naive.removeprefix('naive: ')}: {shown}"
+        versus = ""
+        if s.versus:
+            other = by_key.get((s.size, s.versus))
+            shown = shown_wall(other).replace(" (cap)", "")
+            versus = f"{s.versus.removeprefix('naive: ')}: {shown}"
+            if s.same is False:
+                versus += " (**output differs**)"
         lines.append(
-            f"| {s.size:,} | {s.step} | {wall} | {rss} | {s.target} | {met} | {naive} | {s.ratio} | {s.load} |"
+            f"| {s.size:,} | {s.step} | {shown_wall(s)} | {shown_rss(s)} | {s.target} | {met} "
+            f"| {versus} | {s.ratio} | {s.load} |"
         )
     return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- code snapshot
+
+
+def freeze_code(mode: str) -> str:
+    """Put a snapshot of the committed code first on the path of this process and its children."""
+    global generate
+    if mode == "worktree":
+        label = "working tree (editable install)"
+    else:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dest = WORK / "code" / commit[:12]
+        if not (dest / ".complete").is_file():
+            shutil.rmtree(dest, ignore_errors=True)
+            dest.mkdir(parents=True)
+            archive = subprocess.run(
+                ["git", "archive", "--format=tar", commit, "src", "ontology", "shapes", "queries"],
+                cwd=REPO,
+                capture_output=True,
+                check=True,
+            ).stdout
+            tar_path = dest / "code.tar"
+            tar_path.write_bytes(archive)
+            with tarfile.open(tar_path) as tar:
+                tar.extractall(dest, filter="data")
+            tar_path.unlink()
+            (dest / ".complete").write_text(commit + "\n", encoding="utf-8")
+        ENV["PYTHONPATH"] = str(dest / "src")
+        sys.path.insert(0, str(dest / "src"))
+        dirty = subprocess.run(
+            ["git", "status", "--short", "--", "src", "ontology", "shapes", "queries"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        label = f"HEAD {commit[:12]}" + (
+            " (working tree had other edits, not measured)" if dirty else ""
+        )
+    sys.path.insert(0, str(BENCH))
+    import generate as gen  # noqa: PLC0415 - after the snapshot is on sys.path
+
+    generate = gen
+    import resource_kg  # noqa: PLC0415
+
+    print(f"measuring {label}: {Path(resource_kg.__file__).parent}", file=sys.stderr)
+    return label
+
+
+def merged(data: dict[str, Any], previous: Path) -> dict[str, Any]:
+    """This run's steps plus those of other sizes from the previous results file."""
+    if not previous.is_file():
+        return data
+    old = json.loads(previous.read_text(encoding="utf-8"))
+    sizes = set(data["meta"]["sizes"])
+    kept = [s for s in old.get("steps", []) if s["size"] not in sizes]
+    if not kept:
+        return data
+    runs = [r for r in old["meta"].get("runs", [old["meta"]]) if set(r["sizes"]) - sizes]
+    meta = dict(data["meta"], runs=[*runs, {k: v for k, v in data["meta"].items() if k != "runs"}])
+    steps = sorted([*kept, *data["steps"]], key=lambda s: s["size"])  # stable: order kept
+    return {"meta": meta, "steps": steps}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -582,10 +965,24 @@ def main(argv: list[str] | None = None) -> int:
         help="seconds for each naive rdflib query (ten of them per size)",
     )
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--code",
+        choices=("head", "worktree"),
+        default="head",
+        help="head: a snapshot of the committed code (default); worktree: the editable install",
+    )
+    parser.add_argument(
+        "--keep-other-sizes",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="keep the results of sizes this run does not measure from bench/results/latest.json "
+        "(default: on), so --sizes 1000,10000 and then --sizes 100000 give one table",
+    )
     args = parser.parse_args(argv)
     sizes = [int(x) for x in args.sizes.split(",") if x.strip()]
     WORK.mkdir(parents=True, exist_ok=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
+    code = freeze_code(args.code)
     started = time.perf_counter()
     steps: list[Step] = []
     for n in sizes:
@@ -595,17 +992,19 @@ def main(argv: list[str] | None = None) -> int:
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{os.cpu_count()} CPUs, {platform.machine()}",
         "python": platform.python_version(),
+        "code": code,
         "shacl_cap": args.shacl_cap,
         "query_cap": args.query_cap,
         "sizes": sizes,
         "seed": args.seed,
         "total_s": round(time.perf_counter() - started, 1),
     }
-    (RESULTS / "latest.json").write_text(
-        json.dumps({"meta": meta, "steps": [asdict(s) for s in steps]}, indent=2) + "\n",
-        encoding="utf-8",
-    )
-    (RESULTS / "latest.md").write_text(markdown(steps, meta), encoding="utf-8")
+    data = {"meta": meta, "steps": [asdict(s) for s in steps]}
+    if args.keep_other_sizes:
+        data = merged(data, RESULTS / "latest.json")
+    (RESULTS / "latest.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    all_steps = [Step(**s) for s in data["steps"]]
+    (RESULTS / "latest.md").write_text(markdown(all_steps, data["meta"]), encoding="utf-8")
     print(f"wrote {RESULTS / 'latest.md'} ({meta['total_s']} s)", file=sys.stderr)
     return 0
 
