@@ -43,7 +43,7 @@ DOWNLOADS: tuple[tuple[str, str], ...] = (
     ("void.ttl", "text/turtle"),
 )
 SITE_ASSETS = ("site.css", "facets.js")
-WEB_ASSETS = ("query.js",)
+WEB_ASSETS = ("query.js", "live.js", "web.css")
 ONTOLOGY_PATH = "ontology"
 PageWriter = Callable[[site.SiteModel, site.Entity, site.SiteInfo], str]
 WRITERS: dict[str, PageWriter] = {
@@ -74,7 +74,13 @@ class Target:
 class Pages:
     """The site model of a catalog, built once, and every page and description made from it."""
 
-    def __init__(self, catalog: Catalog, *, date: dt.date | None = None) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        *,
+        date: dt.date | None = None,
+        queries: dict[str, StoredQuery] | None = None,
+    ) -> None:
         self.catalog = catalog
         self.base = catalog.settings.base
         self.date = date or dt.date.today()
@@ -93,7 +99,11 @@ class Pages:
         )
         self.ontology_iri = self.base + ONTOLOGY_PATH
         self.targets[ONTOLOGY_PATH] = Target(None, self.ontology_iri)
-        self.queries: dict[str, StoredQuery] = load_queries(catalog.paths.queries)
+        self.queries: dict[str, StoredQuery] = (
+            queries if queries is not None else load_queries(catalog.paths.queries)
+        )
+        self.choice_cache: dict[str, Any] = {}  # web.questions.choices, per parameter kind
+        self.label_index: dict[str, str] | None = None
         self._index: dict[str, tuple[str, str]] = {}
         # Separate locks: making the dumps (seconds at 100k) must not hold up the index.
         self._index_lock = threading.Lock()
@@ -134,7 +144,9 @@ class Pages:
     ) -> str:
         """A page of the server's own (query page, downloads) in the site's frame."""
         pg = site.Page(self.model, path, self.info(root_url))
-        return pg.render(title, body, scripts=scripts)
+        html = pg.render(title, body, scripts=scripts)
+        own = f'<link rel="stylesheet" href="{pg.root}assets/web.css">\n</head>'
+        return html.replace("</head>", own, 1)
 
     # ------------------------------------------------------------ descriptions
 

@@ -16,6 +16,7 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import threading
 import time
 import warnings
 from collections.abc import Callable
@@ -52,12 +53,23 @@ def _serve(store: ox.Store, conn: Connection, run: Callable[[ox.Store, Job], Out
             return
 
 
+#: Held while a store the workers are forked from is changed, and while forking: a child must
+#: never be forked in the middle of an update (live preview updates the store on a thread).
+FORK_LOCK = threading.Lock()
+
+
 class Worker:
     """One forked process and the server's end of its pipe."""
 
-    def __init__(self, store: ox.Store, run: Callable[[ox.Store, Job], Outcome] = run_job) -> None:
+    def __init__(
+        self,
+        store: ox.Store,
+        run: Callable[[ox.Store, Job], Outcome] = run_job,
+        generation: int = 0,
+    ) -> None:
+        self.generation = generation
         ours, theirs = _FORK.Pipe(duplex=True)
-        with warnings.catch_warnings():
+        with FORK_LOCK, warnings.catch_warnings():
             # The server may have threads by now; the child only touches the store and pipe.
             warnings.simplefilter("ignore", DeprecationWarning)
             self.process: ForkProcess = _FORK.Process(
@@ -92,6 +104,7 @@ class WorkerPool:
         self._idle: asyncio.Queue[Worker] = asyncio.Queue()
         self._all: set[Worker] = set()
         self.killed = 0
+        self.generation = 0
 
     def start(self) -> None:
         """Fork the workers (call once the store is loaded, inside the serving event loop)."""
@@ -99,9 +112,25 @@ class WorkerPool:
             self._add()
 
     def _add(self) -> None:
-        worker = Worker(self.store, self._run)
+        worker = Worker(self.store, self._run, self.generation)
         self._all.add(worker)
         self._idle.put_nowait(worker)
+
+    def reload(self, store: ox.Store) -> None:
+        """Serve `store` (changed in place or new) from now on: idle workers are re-forked at
+        once, busy ones once their job is answered, so no job sees a half-updated store."""
+        self.store = store
+        self.generation += 1
+        stale: list[Worker] = []
+        while not self._idle.empty():
+            stale.append(self._idle.get_nowait())
+        for worker in stale:
+            self._retire(worker)
+            self._add()
+
+    def _retire(self, worker: Worker) -> None:
+        self._all.discard(worker)
+        worker.kill()
 
     async def run(self, job: Job) -> Outcome:
         """The job's outcome; a QueryTimeout when no worker is free in time or it overruns."""
@@ -129,12 +158,15 @@ class WorkerPool:
                 "narrow it down (fewer unbound patterns, a LIMIT) and try again",
                 503,
             )
-        self._idle.put_nowait(worker)
+        if worker.generation != self.generation:
+            self._retire(worker)  # forked from data that has changed since
+            self._add()
+        else:
+            self._idle.put_nowait(worker)
         return outcome
 
     def _replace(self, worker: Worker) -> None:
-        self._all.discard(worker)
-        worker.kill()
+        self._retire(worker)
         self.killed += 1
         self._add()
 

@@ -168,6 +168,9 @@ class Job:
     default_graphs: tuple[str, ...] | None = None
     named_graphs: tuple[str, ...] | None = None
     max_rows: int = 100_000
+    #: The default graph as the union of every graph of the store (stored questions: the
+    #: server's store holds exactly the catalog's graphs, and this is 2-3x faster).
+    union: bool = False
 
 
 def _form(text: str) -> list[tuple[str, str]]:
@@ -314,7 +317,9 @@ def _too_many(max_rows: int, what: str) -> Outcome:
 def run_job(store: ox.Store, job: Job) -> Outcome:
     """Evaluate `job` on `store`; syntax errors and unacceptable formats become outcomes."""
     kwargs: dict[str, Any] = {}
-    if job.default_graphs is not None:
+    if job.union:
+        kwargs["use_default_graph_as_union"] = True
+    elif job.default_graphs is not None:
         kwargs["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs]
     if job.named_graphs is not None:
         kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]

@@ -1,0 +1,374 @@
+"""What the server serves, and the live preview that keeps it in step with the catalog folder.
+
+`Served` is everything one answer reads: the catalog, the store the query workers are forked
+from, the site model (`Pages`, built on a thread) and the validation findings per record. It
+is replaced whole, never changed piecemeal, so a request sees one version from start to end.
+
+`Watcher` (live preview, `rkg serve --watch`) polls the catalog folder's file names, sizes and
+modification times: a cheap trigger only. On a change it loads the catalog through the
+incremental store (`store.incremental.load`: only record files whose bytes changed are
+rebuilt), and the store decides by content what changed: the records whose quads' hash
+differs are replaced in the served pyoxigraph store, record by record (the whole store is
+rebuilt when the build context changed: ontology, vocabularies, organizations, settings); then
+the site model is rebuilt, the query workers are re-forked from the updated store, and the
+records are validated again (incrementally). A file that cannot be read as records (bad YAML,
+a duplicate id) stops that load only: its error is kept for the `/errors` page and the server
+goes on serving what it had.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from resource_kg.catalog import Catalog
+from resource_kg.config import resolve_paths
+from resource_kg.errors import Diagnostic, RkgError
+from resource_kg.graph import PROV, resource_iri
+from resource_kg.query import StoredQuery, load_queries
+from resource_kg.validate import Finding
+from resource_kg.web.pool import FORK_LOCK
+
+log = logging.getLogger("resource_kg.web.live")
+_DERIVED_FROM = ox.NamedNode(PROV + "wasDerivedFrom")
+#: Above this many changed records the store is rebuilt on a thread instead of updated.
+DELTA_LIMIT = 2_000
+
+
+@dataclass
+class Problem:
+    """A file the last load could not read: shown on /errors until it is fixed."""
+
+    message: str
+    file: str | None
+    line: int | None
+    kind: str
+    since: float = field(default_factory=time.time)
+
+    def location(self) -> str:
+        if self.file is None:
+            return ""
+        return f"{self.file}:{self.line}" if self.line is not None else self.file
+
+
+@dataclass
+class Findings:
+    """Validation findings and build warnings per record id (the curator view)."""
+
+    by_record: dict[str, list[Finding]] = field(default_factory=dict)
+    warnings: dict[str, list[Diagnostic]] = field(default_factory=dict)
+    done: bool = False  # False while validation of this version still runs
+
+    @classmethod
+    def of(cls, catalog: Catalog, findings: list[Finding] | None) -> Findings:
+        out = cls(done=findings is not None)
+        for diag in catalog.diagnostics:
+            out.warnings.setdefault(diag.record_id, []).append(diag)
+        for finding in findings or []:
+            out.by_record.setdefault(finding.id, []).append(finding)
+        return out
+
+
+@dataclass
+class Served:
+    """One version of what the server answers from (replaced whole on a reload)."""
+
+    catalog: Catalog
+    store: ox.Store
+    pages: Future[Any]  # Future[Pages] (web.pages imports nothing from here)
+    queries: dict[str, StoredQuery]
+    version: int = 1
+    findings: Findings = field(default_factory=Findings)
+    shapes_key: tuple[tuple[str, int, str], ...] = ()
+
+    @property
+    def graphs(self) -> tuple[str, ...]:
+        return tuple(g.value for g in self.catalog.graphs.all())
+
+
+# ---------------------------------------------------------------- the trigger
+
+
+def watched_paths(root: Path) -> list[Path]:
+    """The folders and files whose change may change an answer or a page."""
+    paths = resolve_paths(root)
+    return [
+        paths.resources,
+        paths.organizations,
+        paths.ontology,
+        paths.shapes,
+        paths.queries,
+        Path(root) / "pyproject.toml",
+    ]
+
+
+def signature(root: Path) -> tuple[tuple[str, int, int], ...]:
+    """Every watched file's path, size and modification time (one stat each, no reads)."""
+    found: list[tuple[str, int, int]] = []
+
+    def scan(directory: str) -> None:
+        try:
+            with os.scandir(directory) as entries:
+                for entry in entries:
+                    if entry.name.startswith("."):
+                        continue  # editors' swap and backup files
+                    if entry.is_dir(follow_symlinks=False):
+                        scan(entry.path)
+                    elif entry.is_file():
+                        st = entry.stat()
+                        found.append((entry.path, st.st_size, st.st_mtime_ns))
+        except OSError:
+            return
+
+    for path in watched_paths(root):
+        if path.is_dir():
+            scan(str(path))
+        else:
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            found.append((str(path), st.st_size, st.st_mtime_ns))
+    found.sort()
+    return tuple(found)
+
+
+# ---------------------------------------------------------------- store updates
+
+
+def _record_subjects(store: ox.Store, base: str, rid: str) -> list[ox.NamedNode]:
+    """A record's IRI and its tag nodes: the subjects of every quad the record adds."""
+    iri = ox.NamedNode(resource_iri(base, rid))
+    tags = {
+        q.subject
+        for q in store.quads_for_pattern(None, _DERIVED_FROM, iri, None)
+        if isinstance(q.subject, ox.NamedNode) and q.subject.value.startswith(iri.value + "/tag/")
+    }
+    return [iri, *sorted(tags, key=lambda n: n.value)]
+
+
+def changed_records(old: Catalog, new: Catalog) -> tuple[list[str], list[str]] | None:
+    """(records to remove, records to add) between two loads; None: rebuild the whole store
+    (the build context changed, or a catalog was not loaded through the store)."""
+    old_entries = getattr(old, "entries", None)
+    new_entries = getattr(new, "entries", None)
+    if old_entries is None or new_entries is None:
+        return None
+    if getattr(old, "build_context", None) != getattr(new, "build_context", None):
+        return None
+    held = {rid: e.quads_digest for rid, e in old_entries.items()}
+    current = {rid: e.quads_digest for rid, e in new_entries.items()}
+    stale = sorted(rid for rid, d in held.items() if current.get(rid) != d)
+    fresh = sorted(rid for rid, d in current.items() if held.get(rid) != d)
+    return stale, fresh
+
+
+def update_store(store: ox.Store, catalog: Catalog, stale: list[str], fresh: list[str]) -> None:
+    """Replace the quads of the changed records in `store` (as the query store's sync does)."""
+    entries = getattr(catalog, "entries", {})
+    base = catalog.settings.base
+    table = catalog.quad_table.table
+    with FORK_LOCK:
+        for rid in stale:
+            for subject in _record_subjects(store, base, rid):
+                for quad in list(store.quads_for_pattern(subject, None, None, None)):
+                    store.remove(quad)
+        store.extend(
+            table.quad(key) for rid in fresh for key in (*entries[rid].keys, *entries[rid].derived)
+        )
+
+
+# ---------------------------------------------------------------- the watcher
+
+
+Loader = Callable[[Path], Catalog]
+Validator = Callable[[Catalog], list[Finding]]
+PagesFactory = Callable[[Catalog, dict[str, StoredQuery]], object]
+
+
+def default_loader(root: Path) -> Catalog:
+    from resource_kg.store import incremental
+
+    return incremental.load(root)
+
+
+def default_validator(catalog: Catalog) -> list[Finding]:
+    from resource_kg.store.state import locked
+    from resource_kg.validate import cache_file, validate
+
+    root = catalog.paths.root
+    with locked(root):  # the validation cache is shared with `rkg validate`
+        return validate(catalog, dt.date.today(), cache=cache_file(root), workers=1).findings
+
+
+class Watcher:
+    """Polls the catalog folder and swaps in a new `Served` when its content changed.
+
+    `apply` is called on the event loop with each new version; `problems` holds the errors of
+    the last load (empty when it succeeded)."""
+
+    def __init__(
+        self,
+        root: Path,
+        served: Served,
+        apply: Callable[[Served], None],
+        make_pages: PagesFactory,
+        *,
+        interval: float = 0.25,
+        loader: Loader = default_loader,
+        validator: Validator | None = default_validator,
+    ) -> None:
+        self.root = Path(root)
+        self.current = served
+        self.apply = apply
+        self.make_pages = make_pages
+        self.interval = interval
+        self.loader = loader
+        self.validator = validator
+        self.problems: list[Problem] = []
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._validating = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rkg-validate")
+        self.reloads = 0
+        self.last_latency = 0.0  # seconds from the change seen to the new version applied
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self._seen = signature(self.root)
+        self._thread = threading.Thread(target=self._run, name="rkg-watch", daemon=True)
+        self._thread.start()
+        self.validate_later(self.current)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._validating.shutdown(wait=False, cancel_futures=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            now = signature(self.root)
+            if now == self._seen:
+                continue
+            self._seen = now
+            try:
+                self.reload()
+            except Exception:  # the watcher must outlive any one bad load
+                log.exception("live preview: reload failed")
+
+    def reload(self) -> bool:
+        """Load the folder again; True when a new version was applied."""
+        started = time.perf_counter()
+        old = self.current
+        try:
+            catalog = self.loader(self.root)
+            queries = load_queries(catalog.paths.queries)
+        except RkgError as exc:
+            self.problems = [Problem(exc.message, exc.file, exc.line, type(exc).__name__)]
+            self._notify(None)
+            return False
+        had_problems = bool(self.problems)
+        self.problems = []
+        delta = changed_records(old.catalog, catalog)
+        same_queries = {n: q.text for n, q in queries.items()} == {
+            n: q.text for n, q in old.queries.items()
+        }
+        shapes_now = shapes_key(catalog)
+        shapes_changed = shapes_now != old.shapes_key
+        if (
+            delta is not None
+            and not delta[0]
+            and not delta[1]
+            and same_queries
+            and not shapes_changed
+            and catalog.diagnostics == old.catalog.diagnostics
+        ):
+            if had_problems:
+                self._notify(None)
+            return False  # touched, not changed: the store decides by content
+        if delta is None or len(delta[0]) + len(delta[1]) > DELTA_LIMIT:
+            store = catalog.store  # a new store: no worker is forked from it yet
+        else:
+            store = old.store
+            update_store(store, catalog, *delta)
+        pages: Future[Any] = Future()
+        pages.set_result(self.make_pages(catalog, queries))
+        served = Served(
+            catalog,
+            store,
+            pages,
+            queries,
+            old.version + 1,
+            Findings.of(catalog, None),
+            shapes_now,
+        )
+        self.current = served
+        self._notify(served)
+        self.reloads += 1
+        self.last_latency = time.perf_counter() - started
+        log.info(
+            "live preview: version %d in %.0f ms (%s)",
+            served.version,
+            self.last_latency * 1000,
+            "store rebuilt" if delta is None else f"{len(set(delta[0]) | set(delta[1]))} record(s)",
+        )
+        self.validate_later(served)
+        return True
+
+    def validate_later(self, served: Served) -> None:
+        """Validate this version on a thread; its findings replace the version's when done."""
+        if self.validator is None:
+            served.findings = Findings.of(served.catalog, [])
+            served.findings.done = False
+            return
+        validator = self.validator
+
+        def work() -> None:
+            try:
+                found = validator(served.catalog)
+            except RkgError as exc:
+                self.problems = [Problem(exc.message, exc.file, exc.line, type(exc).__name__)]
+                self._notify(None)
+                return
+            served.findings = Findings.of(served.catalog, found)
+
+        self._validating.submit(work)
+
+    def _notify(self, served: Served | None) -> None:
+        if self.loop is None:
+            return
+        done = threading.Event()
+
+        def run() -> None:
+            try:
+                if served is not None:
+                    self.apply(served)
+            finally:
+                done.set()
+
+        self.loop.call_soon_threadsafe(run)
+        done.wait(timeout=30)
+
+
+def shapes_key(catalog: Catalog) -> tuple[tuple[str, int, str], ...]:
+    """The shapes files by content (validation is redone when they change)."""
+    from resource_kg.store.fingerprint import hash_bytes
+
+    folder = catalog.paths.shapes
+    out = []
+    for path in sorted(folder.glob("*.ttl")) if folder.is_dir() else []:
+        data = path.read_bytes()
+        out.append((path.name, len(data), hash_bytes(data)))
+    return tuple(out)
