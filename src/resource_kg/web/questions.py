@@ -80,6 +80,19 @@ def choices(pages: Any, kind: str) -> list[Choice]:
     return found
 
 
+def all_labels(pages: Any, kind: str) -> list[str]:
+    """Every label a list kind accepts: preferred labels first, then alternative labels and
+    notations (each once)."""
+    terms = pages.catalog.lexicon.terms
+    found = choices(pages, kind)
+    out = dict.fromkeys(c.label for c in found)
+    for c in found:
+        term = terms.get(c.iri)
+        if term is not None:
+            out.update(dict.fromkeys(term.labels))
+    return list(out)
+
+
 # ---------------------------------------------------------------- parameters from a request
 
 
@@ -211,6 +224,11 @@ def _input(pages: Any, q: StoredQuery, p: Parameter, value: str | None) -> str:
                         break
             first = "(any)" if p.optional else "(choose one)"
             options = [f'<option value="">{first}</option>']
+            if picked is None and current:
+                # a value the lists do not know: kept, so the answer's error names it
+                options.append(
+                    f'<option value="{site.e(current)}" selected>{site.e(current)}</option>'
+                )
             for c in opts:
                 sel = " selected" if normalize(c.label) == picked else ""
                 options.append(
@@ -408,7 +426,7 @@ def _schema(pages: Any, p: Parameter) -> dict[str, Any]:
             "matches); known labels: " + "; ".join(labels[:200]),
         }
     elif p.kind in LIST_KINDS:
-        schema = {"type": "string", "enum": [c.label for c in choices(pages, p.kind)]}
+        schema = {"type": "string", "enum": all_labels(pages, p.kind)}
     elif p.kind == "resource":
         schema = {"type": "string", "description": "A resource id or IRI"}
     else:
