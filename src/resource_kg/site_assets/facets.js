@@ -12,7 +12,8 @@
   }
   var facets = data.facets;
   var rows = data.rows;
-  var LIMIT = 200;
+  var PAGE = 50; // rows per page of the results list
+  var page = 0;
   var selected = facets.map(function () { return new Set(); });
   var query = "";
   var shown = rows;
@@ -53,7 +54,7 @@
         row.f[f].forEach(function (v) { counts[v] += 1; });
       });
       var section = el("section", { "class": "facet", id: "facet-" + facet.key });
-      section.appendChild(el("h3", {}, facet.label));
+      section.appendChild(el("h2", {}, facet.label));
       var list = el("ul");
       facet.values.forEach(function (label, v) {
         var on = selected[f].has(v);
@@ -84,23 +85,75 @@
   function renderRows() {
     var body = document.querySelector("#results tbody");
     body.textContent = "";
-    shown.slice(0, LIMIT).forEach(function (row) {
+    var pages = Math.max(1, Math.ceil(shown.length / PAGE));
+    if (page >= pages) page = pages - 1;
+    var first = page * PAGE;
+    var heads = Array.prototype.map.call(
+      document.querySelectorAll("#results thead th"), function (th) { return th.textContent; });
+    function cell(tr, i, text) {
+      var td = el("td", { "data-label": heads[i] || "" }, text);
+      tr.appendChild(td);
+      return td;
+    }
+    shown.slice(first, first + PAGE).forEach(function (row) {
       var tr = el("tr", { "data-id": row.i });
-      var title = el("td");
+      var title = cell(tr, 0);
       title.appendChild(el("a", { href: row.p }, row.t || row.i));
-      tr.appendChild(title);
-      tr.appendChild(el("td", {}, row.y || ""));
-      tr.appendChild(el("td", {}, names(row, "type").join(", ")));
-      tr.appendChild(el("td", {}, names(row, "audience").join(", ")));
-      tr.appendChild(el("td", {}, names(row, "developer").join(", ")));
+      cell(tr, 1, row.y || "");
+      cell(tr, 2, names(row, "type").join(", "));
+      cell(tr, 3, names(row, "audience").join(", "));
+      cell(tr, 4, names(row, "developer").join(", "));
       body.appendChild(tr);
     });
     var summary = shown.length + " of " + rows.length + " resources";
-    if (shown.length > LIMIT) summary += " (the first " + LIMIT + " are listed; the CSV has all)";
+    if (shown.length > PAGE) {
+      summary += "; rows " + (first + 1) + "–" + Math.min(first + PAGE, shown.length) + " shown";
+    }
     document.getElementById("summary").textContent = summary;
+    renderPager(pages);
   }
 
+  function renderPager(pages) {
+    var nav = document.getElementById("pager");
+    if (!nav) {
+      nav = el("nav", { id: "pager", "aria-label": "Pages of results" });
+      var table = document.getElementById("results");
+      table.parentNode.insertBefore(nav, table.nextSibling);
+    }
+    nav.textContent = "";
+    if (pages <= 1) { nav.hidden = true; return; }
+    nav.hidden = false;
+    function go(to, label, id) {
+      var b = el("button", { type: "button", id: id }, label);
+      if (to < 0 || to >= pages) b.disabled = true;
+      b.addEventListener("click", function () {
+        page = to;
+        renderRows();
+        document.getElementById("summary").scrollIntoView({ block: "nearest" });
+      });
+      nav.appendChild(b);
+    }
+    go(page - 1, "Previous", "page-prev");
+    nav.appendChild(el("span", { "class": "page-of" }, "Page " + (page + 1) + " of " + pages));
+    go(page + 1, "Next", "page-next");
+  }
+
+  // On a narrow screen the facets fold away behind this button (CSS shows it there only).
+  (function foldFacets() {
+    var browse = document.querySelector(".browse");
+    if (!browse) return;
+    var toggle = el("button", {
+      type: "button", id: "facets-toggle", "aria-controls": "facets", "aria-expanded": "false"
+    }, "Filter by facets");
+    toggle.addEventListener("click", function () {
+      var open = browse.classList.toggle("open");
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+    browse.parentNode.insertBefore(toggle, browse);
+  })();
+
   function update() {
+    page = 0;
     shown = rows.filter(function (row) { return matches(row, -1); });
     renderFacets();
     renderRows();
