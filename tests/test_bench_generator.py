@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from resource_kg import Catalog
-from resource_kg.records import _fast_yaml_record, _yaml_record, read_records
+from resource_kg.records import read_records
+from resource_kg.records.yamlfile import _fast_yaml_record, _yaml_record
 
 ROOT = Path(__file__).resolve().parents[1]
 GENERATE = ROOT / "bench" / "generate.py"
@@ -192,5 +193,5 @@ def test_pages_are_the_whole_answer_cut_and_the_store_agrees(
         on_disk = EmbeddedEngine(store, catalog.graphs)
         for name, query in stored.items():
             params = cases.get(name, {"scheme": "keyword"} if name == "concept-usage" else {})
-            got = run_stored(on_disk, query, params, catalog.lexicon, DAY).values()
-            assert got == run_stored(engine, query, params, catalog.lexicon, DAY).values(), name
+            rows = run_stored(on_disk, query, params, catalog.lexicon, DAY).values()
+            assert rows == run_stored(engine, query, params, catalog.lexicon, DAY).values(), name

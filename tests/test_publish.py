@@ -56,6 +56,12 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return published.path
 
 
+def _int(node: object) -> int:
+    """An integer literal of the VoID description as a Python int."""
+    assert isinstance(node, rdflib.Literal)
+    return int(node)
+
+
 def _files(folder: Path) -> dict[str, bytes]:
     return {
         p.relative_to(folder).as_posix(): p.read_bytes()
@@ -205,30 +211,30 @@ def test_void_describes_the_dumps_and_counts_the_graph(release: Path) -> None:
         name = url.removeprefix(BASE_URL)
         assert name in DUMPS
         data = (release / name).read_bytes()
-        assert int(void.value(dist, DCAT.byteSize)) == len(data)
+        assert _int(void.value(dist, DCAT.byteSize)) == len(data)
         checksum = void.value(dist, SPDX.checksum)
         assert str(void.value(checksum, SPDX.checksumValue)) == hashlib.sha256(data).hexdigest()
     dumps = {str(u).removeprefix(BASE_URL) for u in void.objects(ds, VOID.dataDump)}
     assert dumps == {"catalog.ttl", "catalog.nt.gz", "catalog.trig", "catalog.jsonld"}
     # Statistics, checked against the Turtle dump read by rdflib.
     union = rdflib.Graph().parse(release / "catalog.ttl", format="turtle")
-    assert int(void.value(ds, VOID.triples)) == len(union)
-    assert int(void.value(ds, VOID.distinctSubjects)) == len(set(union.subjects()))
-    assert int(void.value(ds, VOID.distinctObjects)) == len(set(union.objects()))
-    assert int(void.value(ds, VOID.properties)) == len(set(union.predicates()))
-    assert int(void.value(ds, VOID.classes)) == len(set(union.objects(None, RDF_TYPE)))
+    assert _int(void.value(ds, VOID.triples)) == len(union)
+    assert _int(void.value(ds, VOID.distinctSubjects)) == len(set(union.subjects()))
+    assert _int(void.value(ds, VOID.distinctObjects)) == len(set(union.objects()))
+    assert _int(void.value(ds, VOID.properties)) == len(set(union.predicates()))
+    assert _int(void.value(ds, VOID.classes)) == len(set(union.objects(None, RDF_TYPE)))
     resource_class = rdflib.URIRef("https://w3id.org/resource-kg/ontology#Resource")
     part = next(
         p
         for p in void.objects(ds, VOID.classPartition)
         if void.value(p, VOID["class"]) == resource_class
     )
-    assert int(void.value(part, VOID.entities)) == 3  # the three bundled records
+    assert _int(void.value(part, VOID.entities)) == 3  # the three bundled records
     title = rdflib.URIRef("http://purl.org/dc/terms/title")
     part = next(
         p for p in void.objects(ds, VOID.propertyPartition) if void.value(p, VOID.property) == title
     )
-    assert int(void.value(part, VOID.triples)) == len(list(union.triples((None, title, None))))
+    assert _int(void.value(part, VOID.triples)) == len(list(union.triples((None, title, None))))
     assert rdflib.URIRef("http://purl.org/dc/terms/") in set(void.objects(ds, VOID.vocabulary))
 
 

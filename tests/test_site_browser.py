@@ -107,7 +107,12 @@ def test_facets_filter_download_and_resource_page(
     page = context.new_page()
     outside: list[str] = []
     dialogs: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    def on_dialog(d: Any) -> None:
+        dialogs.append(d.message)
+        d.dismiss()
+
+    page.on("dialog", on_dialog)
 
     def guard(route: Any) -> None:
         if route.request.url.startswith(server):

@@ -123,7 +123,7 @@ def test_same_size_edit_with_the_time_restored_is_seen(tmp_path: Path) -> None:
 
 def test_a_changed_source_file_of_the_package_changes_the_fingerprint(tmp_path: Path) -> None:
     """A copy of the package with one constant edited computes another fingerprint."""
-    package = Path(__import__("resource_kg").__file__).resolve().parent
+    package = Path(str(__import__("resource_kg").__file__)).resolve().parent
     copy_of = tmp_path / "site" / "resource_kg"
     shutil.copytree(package, copy_of, ignore=shutil.ignore_patterns("__pycache__"))
     probe = "from resource_kg.store.fingerprint import code_fingerprint; print(code_fingerprint())"

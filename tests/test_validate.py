@@ -494,7 +494,7 @@ def test_build_validate_runs_the_same_validation(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("case", ["invalid/curation-duplicates", "valid/complete-record"])
 def test_json_report_equals_the_standard_library_rendering(case: str) -> None:
-    from resource_kg.report import json_doc, json_doc_reference
+    from resource_kg.validate.report import json_doc, json_doc_reference
 
     report = validate(load(case), DAY)
     assert json_doc(report) == json_doc_reference(report)
@@ -508,22 +508,22 @@ def test_worker_processes_give_the_same_findings() -> None:
 
 def test_whole_graph_checks_on_named_triples_equal_the_full_store() -> None:
     from resource_kg.validate import (
-        _Cache,
-        _owners,
-        _whole_graph_checks,
+        ResultCache,
         focus_from_keys,
         load_shapes,
         parts_of,
         run_facts,
         sparql_results,
     )
+    from resource_kg.validate.engine import whole_graph_checks
+    from resource_kg.validate.focus import owners
 
     catalog = load("invalid/curation-duplicates")
     shapes = load_shapes(catalog.paths.shapes, catalog.paths.root)
     parts = parts_of(catalog)
     focus = focus_from_keys(shapes, parts.every)
     checks = [
-        (c, set().union(*(focus[o] for o in _owners(shapes, c))))
+        (c, set().union(*(focus[o] for o in owners(shapes, c))))
         for c in shapes.sparql
         if "CurationUnique" in c.shape
     ]
@@ -533,7 +533,7 @@ def test_whole_graph_checks_on_named_triples_equal_the_full_store() -> None:
         ox.Quad(t.subject, t.predicate, t.object, run)
         for t in run_facts(catalog.settings.base, DAY)
     ]
-    mine = _whole_graph_checks(parts, checks, facts, _Cache(None, ""))
+    mine = whole_graph_checks(parts, checks, facts, ResultCache(None, ""))
     names = {c.shape for c, _ in checks}
     full = [r for r in sparql_results(catalog, shapes, DAY) if r.shape in names]
     assert sorted(map(str, mine)) == sorted(map(str, full))

@@ -11,7 +11,7 @@ import rdflib
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
 from resource_kg import Catalog
-from resource_kg.records import Record
+from resource_kg.records import Record, Value
 from resource_kg.tagging import Tagger
 from resource_kg.vocab import Lexicon, normalize
 
@@ -157,8 +157,8 @@ def test_unknown_label_gets_closest_known_labels(lexicon: Lexicon) -> None:
     assert res.suggestions[0] == "Clinicians"
 
 
-def _record(**values: object) -> Record:
-    return Record("t1", {"id": "t1", **values}, "invented.yaml", 1, {})  # type: ignore[arg-type]
+def _record(**values: Value) -> Record:
+    return Record("t1", {"id": "t1", **values}, "invented.yaml", 1, {})
 
 
 def test_tagging_names_field_and_label_and_respects_word_boundaries(lexicon: Lexicon) -> None:

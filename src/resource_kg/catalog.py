@@ -100,10 +100,10 @@ class Catalog:
         vocab_files = sorted((paths.ontology / "vocab").glob("*.ttl"))
         builder = GraphBuilder(settings.base, graphs, lexicon, today or dt.date.today())
         keys: list[QuadKey] = []
-        _add_quads(
+        add_quads(
             builder.table, load_vocabularies(ontology_files, graphs.ontology, root, lexicon), keys
         )
-        _add_quads(
+        add_quads(
             builder.table, load_vocabularies(vocab_files, graphs.vocabularies, root, lexicon), keys
         )
         organizations = load_organizations(paths.organizations, root, settings.base, lexicon)
@@ -174,15 +174,36 @@ class Catalog:
         """The same quads as an rdflib Dataset, for pyshacl and rdflib users."""
         import rdflib
 
+        from resource_kg.terms import ox_to_rdflib
+
+        # Added graph by graph, not parsed from N-Quads: rdflib's N-Quads parser goes through
+        # the deprecated Dataset.default_context (three warnings a parse).
         ds = rdflib.Dataset()
-        ds.parse(data=self.serialize_nquads(), format="nquads")
+        graphs: dict[str, rdflib.Graph] = {}
+        terms: dict[Any, Any] = {}
+
+        def term(t: Any) -> Any:
+            hit = terms.get(t)
+            if hit is None:
+                hit = terms[t] = ox_to_rdflib(t)
+            return hit
+
+        quads = self._quads if self._quads is not None else self._table.iter_quads()
+        for q in quads:
+            name = q.graph_name.value if isinstance(q.graph_name, ox.NamedNode) else ""
+            graph = graphs.get(name)
+            if graph is None:
+                graph = graphs[name] = ds.graph(rdflib.URIRef(name)) if name else ds.default_graph
+            graph.add((term(q.subject), term(q.predicate), term(q.object)))
         return ds
 
     def query(self, name: str, **params: str) -> list[dict[str, Any]]:
         """Run stored query `name` with label/IRI parameters; rows of plain Python values."""
-        from resource_kg.query import run_catalog_query
+        from resource_kg.query import EmbeddedEngine, find_query, load_queries, run_stored
 
-        return list(run_catalog_query(self, name, params).values())
+        query = find_query(load_queries(self.paths.queries), name)
+        engine = EmbeddedEngine(self.store, self.graphs, str(query.path))
+        return list(run_stored(engine, query, params, self.lexicon).values())
 
     # ------------------------------------------------------------ output
 
@@ -229,7 +250,7 @@ def _stream_atomic(
         ox.serialize(items, fh, format=fmt, prefixes=PREFIXES)
 
 
-def _add_quads(table: TermTable, quads: list[ox.Quad], out: list[QuadKey]) -> None:
+def add_quads(table: TermTable, quads: list[ox.Quad], out: list[QuadKey]) -> None:
     add = table.add
     out.extend((add(q.graph_name), add(q.subject), add(q.predicate), add(q.object)) for q in quads)
 

@@ -312,7 +312,7 @@ class GraphBuilder:
             self._warn(record, "title", "title is missing")
         url = record.get_text("url")
         if url is not None:
-            key = _url_key(url)
+            key = url_key(url)
             first = urls.setdefault(key, record)
             if first is not record:
                 self._warn(
@@ -462,7 +462,7 @@ class GraphBuilder:
             ]
 
 
-def _url_key(url: str) -> str:
+def url_key(url: str) -> str:
     """URLs that differ only by scheme, `www.` or a trailing slash are the same page."""
     key = re.sub(r"^https?://(www\.)?", "", url.strip().lower())
     return key.rstrip("/")

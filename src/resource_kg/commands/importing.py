@@ -12,7 +12,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from resource_kg.cli import ROOT_ARG, cli, err
+from resource_kg.commands.common import ROOT_ARG, cli, err
 from resource_kg.config import resolve_paths
 from resource_kg.errors import RkgError
 from resource_kg.files import write_atomic

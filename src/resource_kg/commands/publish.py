@@ -1,4 +1,4 @@
-"""CLI commands of the publish stage (registered on resource_kg.cli.cli)."""
+"""CLI commands of the publish stage (registered on resource_kg.commands.common.cli)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from resource_kg.cli import ROOT_ARG, cli, err, load
+from resource_kg.commands.common import ROOT_ARG, cli, err, load
 from resource_kg.errors import PublishError
 from resource_kg.publish import publish as publish_release
 

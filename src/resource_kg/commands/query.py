@@ -14,7 +14,7 @@ import pyoxigraph as ox
 from rich.markup import escape
 from rich.table import Table
 
-from resource_kg.cli import ROOT_ARG, cli, err, load, out
+from resource_kg.commands.common import ROOT_ARG, cli, err, load, out
 from resource_kg.errors import QueryError
 from resource_kg.query import (
     LIST_SEPARATOR,

@@ -1,4 +1,4 @@
-"""`rkg serve`: the catalog over HTTP (registered on resource_kg.cli.cli).
+"""`rkg serve`: the catalog over HTTP (registered on resource_kg.commands.common.cli).
 
 The command only loads the catalog and runs `create_app` under uvicorn; everything the
 server does lives in `resource_kg.web`. uvicorn handles SIGINT and SIGTERM: it stops
@@ -18,7 +18,7 @@ from pathlib import Path
 import click
 import uvicorn
 
-from resource_kg.cli import ROOT_ARG, cli, err, load
+from resource_kg.commands.common import ROOT_ARG, cli, err, load
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 

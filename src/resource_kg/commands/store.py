@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from resource_kg.cli import ROOT_ARG, cli, out
+from resource_kg.commands.common import ROOT_ARG, cli, out
 from resource_kg.store.state import cache_root, connect, get_meta, locked, store_dir
 
 

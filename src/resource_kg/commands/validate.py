@@ -1,4 +1,4 @@
-"""CLI commands of the validate stage (registered on resource_kg.cli.cli)."""
+"""CLI commands of the validate stage (registered on resource_kg.commands.common.cli)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from resource_kg.catalog import Catalog
-from resource_kg.cli import ROOT_ARG, cli, err, keep, load
+from resource_kg.commands.common import ROOT_ARG, cli, err, keep, load
 from resource_kg.errors import ValidationError
 from resource_kg.files import write_atomic
 from resource_kg.store import incremental

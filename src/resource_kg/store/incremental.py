@@ -32,7 +32,7 @@ from typing import Any
 import orjson
 import pyoxigraph as ox
 
-from resource_kg.catalog import Catalog, SourceLocation, _add_quads
+from resource_kg.catalog import Catalog, SourceLocation, add_quads
 from resource_kg.config import load_settings, resolve_paths
 from resource_kg.errors import Diagnostic, StructureError
 from resource_kg.graph import (
@@ -41,8 +41,8 @@ from resource_kg.graph import (
     QuadKey,
     QuadTable,
     TermTable,
-    _url_key,
     resource_iri,
+    url_key,
 )
 from resource_kg.records import RECORD_SUFFIXES, Record, claim_id, read_file
 from resource_kg.store.fingerprint import code_fingerprint, hash_bytes
@@ -94,7 +94,7 @@ class _LazyTerms(dict[str, Any]):
         return term
 
 
-class _SortedOnUse(QuadTable):
+class SortedOnUse(QuadTable):
     """A `QuadTable` that sorts its keys when first asked for them.
 
     Validation reads keys per record and in any order (`validate.Parts`), so `rkg validate`
@@ -264,11 +264,11 @@ def setup(root: Path, today: dt.date | None) -> Setup:
     builder = GraphBuilder(settings.base, graphs, lexicon, day)
     builder.table.terms = _LazyTerms(builder.table.terms)
     ontology: list[QuadKey] = []
-    _add_quads(
+    add_quads(
         builder.table, load_vocabularies(ontology_files, graphs.ontology, root, lexicon), ontology
     )
     shared: list[QuadKey] = []
-    _add_quads(
+    add_quads(
         builder.table, load_vocabularies(vocab_files, graphs.vocabularies, root, lexicon), shared
     )
     organizations = load_organizations(paths.organizations, root, settings.base, lexicon)
@@ -382,7 +382,7 @@ def _load(root: Path, folder: Path, today: dt.date | None, save: bool) -> Stored
         lexicon,
         records,
         organizations,
-        _SortedOnUse(keys, builder.table),
+        SortedOnUse(keys, builder.table),
         sorted(diagnostics),
         sources,
     )
@@ -461,7 +461,7 @@ def _duplicate_urls(
         url = record.get_text("url")
         if url is None:
             continue
-        key = _url_key(url)
+        key = url_key(url)
         earlier = first.setdefault(key, record)
         if earlier is record:
             continue

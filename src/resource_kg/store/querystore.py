@@ -27,8 +27,8 @@ from resource_kg.graph import PROV, TermTable, resource_iri
 from resource_kg.store.fingerprint import files_digest
 from resource_kg.store.incremental import (
     Entry,
+    SortedOnUse,
     StoredCatalog,
-    _SortedOnUse,
     build_entry,
     decode_entries,
     encode_entries,
@@ -144,7 +144,7 @@ def _rebuild(db: sqlite3.Connection, catalog: StoredCatalog, target: Path, files
 
 def _all_quads(catalog: StoredCatalog) -> Iterator[ox.Quad]:
     table = catalog.quad_table
-    keys = table.any_order() if isinstance(table, _SortedOnUse) else table.keys
+    keys = table.any_order() if isinstance(table, SortedOnUse) else table.keys
     return table.iter_quads(keys)
 
 

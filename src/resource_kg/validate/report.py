@@ -1,4 +1,4 @@
-"""Render a validation Report as text, CSV, JSON, Markdown or a SHACL report in Turtle.
+"""Findings and the validation Report, and the report rendered as text, CSV, JSON, Markdown or a SHACL report in Turtle.
 
 Every renderer works from the report's sorted findings only, so two runs on the same input
 give byte-identical output. Text and Markdown group findings by record in file and line order.
@@ -7,19 +7,135 @@ give byte-identical output. Text and Markdown group findings by record in file a
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
-from typing import TYPE_CHECKING, Any
+import operator
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from typing import Any
 
 import pyoxigraph as ox
 
+from resource_kg.errors import ValidationError
 from resource_kg.graph import PREFIXES, XSD
+from resource_kg.validate.terms import SH, SHAPES_NS, parse_term
 
-if TYPE_CHECKING:
-    from resource_kg.validate import Finding, Report
+SEVERITIES: tuple[str, ...] = ("Violation", "Warning", "Info")
 
-SH = "http://www.w3.org/ns/shacl#"
-RKGSH = "https://w3id.org/resource-kg/shapes#"
+
+FAIL_ON: dict[str, tuple[str, ...]] = {
+    "violation": ("Violation",),
+    "warning": ("Violation", "Warning"),
+    "info": ("Violation", "Warning", "Info"),
+}
+
+
+FORMATS: tuple[str, ...] = ("text", "csv", "json", "markdown", "ttl")
+
+
+KEYS: tuple[str, ...] = (
+    "id",
+    "title",
+    "file",
+    "line",
+    "field",
+    "value",
+    "severity",
+    "message",
+    "shape",
+)
+
+
+# ---------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem, in a curator's terms: which record, which field, where, and what to do."""
+
+    id: str
+    title: str
+    file: str
+    line: int
+    field: str
+    value: str
+    severity: str
+    message: str
+    shape: str
+    #: The RDF behind the finding (focus node, path, value as N-Triples); for the Turtle report.
+    focus: str = dc_field(default="", compare=False, repr=False)
+    path: str = dc_field(default="", compare=False, repr=False)
+    term: str = dc_field(default="", compare=False, repr=False)
+
+    def as_dict(self) -> dict[str, str | int]:
+        """Exactly the documented keys, in their documented order."""
+        return {key: getattr(self, key) for key in KEYS}
+
+    def sort_key(self) -> tuple[str, int, str, str, str, str, str, str]:
+        return SORT_KEY(self)
+
+
+#: Report order: by file and line, then field, shape, value, id, severity and message (a C
+#: attrgetter: 74k findings sort in 0.1 s instead of 0.4 s).
+SORT_KEY = operator.attrgetter(
+    "file", "line", "field", "shape", "value", "id", "severity", "message"
+)
+
+
+@dataclass
+class Report:
+    """Findings of one validation run plus what was checked; renders the same bytes every run."""
+
+    findings: list[Finding]
+    date: dt.date
+    records_checked: int
+    focus_nodes: dict[str, int]
+    base: str = "https://w3id.org/resource-kg/"
+
+    def counts(self) -> dict[str, int]:
+        """Results per severity (every severity present, zero when none)."""
+        counter = Counter(f.severity for f in self.findings)
+        return {sev: counter.get(sev, 0) for sev in SEVERITIES}
+
+    def per_field(self) -> dict[str, int]:
+        counter = Counter(f.field or "(record)" for f in self.findings)
+        return dict(sorted(counter.items()))
+
+    def conforms(self, fail_on: str = "violation") -> bool:
+        """True when no finding reaches the `fail_on` level (violation, warning or info)."""
+        if fail_on not in FAIL_ON:
+            raise ValidationError(f"--fail-on must be one of {', '.join(FAIL_ON)}, not {fail_on!r}")
+        return not any(f.severity in FAIL_ON[fail_on] for f in self.findings)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "validation_date": self.date.isoformat(),
+            "records_checked": self.records_checked,
+            "focus_nodes_per_shape": dict(sorted(self.focus_nodes.items())),
+            "results": len(self.findings),
+            "results_per_severity": self.counts(),
+            "results_per_field": self.per_field(),
+            "conforms": {level: self.conforms(level) for level in FAIL_ON},
+        }
+
+    def render(self, fmt: str = "text") -> str:
+        """The report as text, csv, json, markdown or ttl (a SHACL validation report)."""
+        renderers: dict[str, Callable[[Report], str]] = {
+            "text": text,
+            "csv": csv_rows,
+            "json": json_doc,
+            "markdown": markdown,
+            "ttl": turtle,
+        }
+        if fmt not in renderers:
+            raise ValidationError(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}")
+        return renderers[fmt](self)
+
+
+# ---------------------------------------------------------------- rendering
 
 
 def _groups(report: Report) -> list[tuple[tuple[str, str], list[Finding]]]:
@@ -77,8 +193,6 @@ def text(report: Report) -> str:
 
 
 def csv_rows(report: Report) -> str:
-    from resource_kg.validate import KEYS
-
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(KEYS)
@@ -155,7 +269,7 @@ def turtle(report: Report) -> str:
         ),
         ox.Triple(
             rep,
-            n(RKGSH + "validationDate"),
+            n(SHAPES_NS + "validationDate"),
             ox.Literal(report.date.isoformat(), datatype=n(XSD + "date")),
         ),
     ]
@@ -166,27 +280,27 @@ def turtle(report: Report) -> str:
             ox.Triple(r, n(PREFIXES["rdf"] + "type"), n(SH + "ValidationResult")),
             ox.Triple(r, n(SH + "resultSeverity"), n(SH + f.severity)),
             ox.Triple(r, n(SH + "resultMessage"), ox.Literal(f.message, language="en")),
-            ox.Triple(r, n(RKGSH + "recordId"), ox.Literal(f.id)),
-            ox.Triple(r, n(RKGSH + "sourceFile"), ox.Literal(f.file)),
+            ox.Triple(r, n(SHAPES_NS + "recordId"), ox.Literal(f.id)),
+            ox.Triple(r, n(SHAPES_NS + "sourceFile"), ox.Literal(f.file)),
             ox.Triple(
-                r, n(RKGSH + "sourceLine"), ox.Literal(str(f.line), datatype=n(XSD + "integer"))
+                r, n(SHAPES_NS + "sourceLine"), ox.Literal(str(f.line), datatype=n(XSD + "integer"))
             ),
-            ox.Triple(r, n(RKGSH + "field"), ox.Literal(f.field)),
-            ox.Triple(r, n(RKGSH + "writtenValue"), ox.Literal(f.value)),
+            ox.Triple(r, n(SHAPES_NS + "field"), ox.Literal(f.field)),
+            ox.Triple(r, n(SHAPES_NS + "writtenValue"), ox.Literal(f.value)),
         ]
         if f.focus.startswith("<"):
             triples.append(ox.Triple(r, n(SH + "focusNode"), n(f.focus[1:-1])))
         if f.path:
             triples.append(ox.Triple(r, n(SH + "resultPath"), n(f.path)))
-        shape_iri = f.shape.replace("rkgsh:", RKGSH, 1) if f.shape.startswith("rkgsh:") else f.shape
+        shape_iri = (
+            f.shape.replace("rkgsh:", SHAPES_NS, 1) if f.shape.startswith("rkgsh:") else f.shape
+        )
         triples.append(ox.Triple(r, n(SH + "sourceShape"), n(shape_iri)))
         if f.term:
-            from resource_kg.validate import _parse_term
-
-            value = _parse_term(f.term)
+            value = parse_term(f.term)
             if value is not None and not isinstance(value, ox.BlankNode):
                 triples.append(ox.Triple(r, n(SH + "value"), value))
-    prefixes = dict(PREFIXES, sh=SH, rkgsh=RKGSH)
+    prefixes = dict(PREFIXES, sh=SH, rkgsh=SHAPES_NS)
     ordered = sorted(triples, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
     data = ox.serialize(ordered, format=ox.RdfFormat.TURTLE, prefixes=prefixes)
     assert data is not None

@@ -1,0 +1,67 @@
+"""What every command shares: the `rkg` click group, the ROOT argument, the consoles, and
+loading a catalog through its store. The command modules register on `cli` here; `resource_kg.cli`
+imports them all and holds the entry point."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from resource_kg.catalog import Catalog
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+
+ROOT_ARG = click.argument(
+    "root", required=False, default=".", type=click.Path(file_okay=False, path_type=Path)
+)
+
+
+#: Large objects commands made, kept until the process ends (see `keep`).
+_KEPT: list[object] = []
+#: Set by `resource_kg.cli.main` (through `process_exits`) when it ends the process itself
+#: with os._exit.
+_PROCESS: dict[str, bool] = {"exits": False}
+
+
+def keep(obj: object) -> None:
+    """Let a process that is about to exit skip freeing a catalog object by object when the
+    command returns (≈ 0.7 s at 100k resources); in-process callers free it as usual."""
+    if _PROCESS["exits"]:
+        _KEPT.append(obj)
+
+
+def load(
+    root: Path, *, quiet: bool = False, today: dt.date | None = None, fresh: bool = False
+) -> Catalog:
+    """The catalog through its store (or built from scratch with `fresh`); its content
+    warnings (never fatal) go to stderr."""
+    from resource_kg.store import incremental
+
+    catalog = Catalog.load(root, today=today) if fresh else incremental.load(root, today=today)
+    if not quiet:
+        for diag in catalog.diagnostics:
+            err.print(f"warning: {diag}", markup=False)
+    return catalog
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+@click.version_option(package_name="resource-kg")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """resource-kg: turn a catalog of health-center resources into a knowledge graph.
+
+    ROOT is a catalog folder holding data/ (default: the current folder). Its own ontology/,
+    shapes/ and queries/ are used when present, the packaged ones otherwise.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+def process_exits(flag: bool) -> None:
+    """Tell `keep` whether this process ends with os._exit once the command returns."""
+    _PROCESS["exits"] = flag
