@@ -204,12 +204,12 @@ def default_loader(root: Path) -> Catalog:
 
 
 def default_validator(catalog: Catalog) -> list[Finding]:
-    from resource_kg.store.state import locked
+    """Validate as `rkg validate` does, reusing its per-record cache (records whose triples did
+    not change are not checked again). The catalog lock is not held: it is only for loading."""
     from resource_kg.validate import cache_file, validate
 
     root = catalog.paths.root
-    with locked(root):  # the validation cache is shared with `rkg validate`
-        return validate(catalog, dt.date.today(), cache=cache_file(root), workers=1).findings
+    return validate(catalog, dt.date.today(), cache=cache_file(root), workers=1).findings
 
 
 class Watcher:
@@ -258,8 +258,12 @@ class Watcher:
         self._validating.shutdown(wait=False, cancel_futures=True)
 
     def _run(self) -> None:
-        while not self._stop.wait(self.interval):
+        pause = self.interval
+        while not self._stop.wait(pause):
+            started = time.perf_counter()
             now = signature(self.root)
+            # A large folder takes a while to list: poll at most a third of the time.
+            pause = max(self.interval, 2 * (time.perf_counter() - started))
             if now == self._seen:
                 continue
             self._seen = now
