@@ -62,6 +62,18 @@ _SIGNALS = (signal.SIGINT, signal.SIGTERM)
     help="Query worker processes (default: one per core, at least 2).",
 )
 @click.option(
+    "--watch/--no-watch",
+    default=True,
+    show_default=True,
+    help="Live preview: serve saved edits to records, organizations, vocabularies, shapes "
+    "and queries within seconds (the catalog folder is polled; only changed files are rebuilt).",
+)
+@click.option(
+    "--public",
+    is_flag=True,
+    help="No curator view: pages show no validation findings, no /errors, no reload script.",
+)
+@click.option(
     "--allow-service",
     "allow_service",
     multiple=True,
@@ -76,9 +88,15 @@ def serve(
     max_rows: int,
     max_body: int,
     workers: int | None,
+    watch: bool,
+    public: bool,
     allow_service: tuple[str, ...],
 ) -> None:
-    """Serve the catalog: /sparql (SPARQL 1.1 Protocol, read-only), /store, its IRIs and pages.
+    """Serve the catalog: /sparql (SPARQL 1.1 Protocol, read-only), /store, its IRIs and pages,
+    the stored questions (/queries, /openapi.json).
+
+    With --watch (the default) saved edits are served within seconds, and the curator view
+    (off with --public) shows each record's validation findings and /errors.
 
     Binds 127.0.0.1 unless --host says otherwise. One access-log line per request goes to
     stderr; Ctrl-C or SIGTERM stops the server cleanly.
@@ -94,6 +112,8 @@ def serve(
         max_body=max_body,
         allow_service=allow_service,
         workers=workers,
+        watch=root if watch else None,
+        curator=not public and watch,
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
@@ -101,9 +121,17 @@ def serve(
     access.addHandler(handler)
     access.setLevel(logging.INFO)
     access.propagate = False
+    preview = logging.getLogger("resource_kg.web.live")
+    preview.addHandler(handler)
+    preview.setLevel(logging.INFO)
+    preview.propagate = False
     err.print(
         f"serving {len(catalog.records)} resources on http://{host}:{port}/ "
-        f"(SPARQL at /sparql; loaded in {time.perf_counter() - started:.2f} s; Ctrl-C stops)",
+        f"(SPARQL at /sparql, questions at /queries; loaded in "
+        f"{time.perf_counter() - started:.2f} s"
+        + ("; live preview on" if watch else "")
+        + ("; curator view on" if watch and not public else "")
+        + "; Ctrl-C stops)",
         markup=False,
     )
     config = uvicorn.Config(
