@@ -16,14 +16,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
 
 import pyoxigraph as ox
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import (
     FileResponse,
-    JSONResponse,
     PlainTextResponse,
     RedirectResponse,
     Response,
@@ -32,24 +30,17 @@ from starlette.routing import Route
 
 from resource_kg import site
 from resource_kg.catalog import Catalog
-from resource_kg.commands.query import render
-from resource_kg.errors import QueryError, RkgError
+from resource_kg.errors import RkgError
 from resource_kg.graph import DCT
 from resource_kg.query import (
-    EmbeddedEngine,
-    Result,
-    StoredQuery,
-    bind,
-    find_query,
     load_queries,
-    resolve_params,
-    resource_finder,
 )
-from resource_kg.web import live, questions, sparql
+from resource_kg.web import live, sparql
 from resource_kg.web.live import Served
 from resource_kg.web.negotiation import DATASET_TYPES, GRAPH_TYPES, HTML, choose, split_suffix
 from resource_kg.web.pages import DOWNLOADS, Pages, Target, asset, examples_json, results_table
 from resource_kg.web.pool import WorkerPool, default_size
+from resource_kg.web.views import Views
 
 log = logging.getLogger("resource_kg.web.access")
 Scope = MutableMapping[str, Any]
@@ -238,6 +229,15 @@ def create_app(
         pages: Pages = await asyncio.wrap_future(current().pages)
         return pages
 
+    views = Views(
+        current,
+        site_pages,
+        lambda: watcher.problems if watcher is not None else [],
+        pool,
+        max_rows,
+        curator_view,
+    )
+
     async def read_body(request: Request) -> bytes:
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > settings.max_body:
@@ -327,7 +327,7 @@ Clients send the same request to <code>{site.e(base_url)}sparql</code> with an A
 <script type="application/json" id="rkg-examples">{examples_json(pages.queries)}</script>
 {result}"""
         html = pages.chrome("sparql", base_url, "SPARQL query", body, scripts=("assets/query.js",))
-        html = decorate(html, request)
+        html = views.decorate(html, request)
         return Response(html, media_type="text/html; charset=utf-8", headers={"vary": "Accept"})
 
     async def graph_store(request: Request) -> Response:
@@ -377,7 +377,7 @@ Clients send the same request to <code>{site.e(base_url)}sparql</code> with an A
             record = None
             if target.entity is not None and target.entity.kind == "resource":
                 record = pages.model.text(target.iri, DCT + "identifier") or name.rsplit("/")[-1]
-            html = decorate(html, request, record)
+            html = views.decorate(html, request, record)
             return Response(html, media_type="text/html; charset=utf-8", headers=headers)
         data = await asyncio.to_thread(pages.describe, target, media)
         return Response(data, media_type=media, headers=headers)
@@ -395,7 +395,7 @@ Clients send the same request to <code>{site.e(base_url)}sparql</code> with an A
     async def index(request: Request) -> Response:
         pages = await site_pages()
         html, _ = await asyncio.to_thread(pages.index, root_url(request))
-        return Response(decorate(html, request), media_type="text/html; charset=utf-8")
+        return Response(views.decorate(html, request), media_type="text/html; charset=utf-8")
 
     async def index_script(request: Request) -> Response:
         pages = await site_pages()
@@ -426,7 +426,7 @@ Clients send the same request to <code>{site.e(base_url)}sparql</code> with an A
         )
         body = f"<h1>Downloads</h1><p>The catalog's dumps, made from the store on first request.</p><ul>{items}</ul>"
         html = pages.chrome("downloads/index", root_url(request), "Downloads", body)
-        return Response(decorate(html, request), media_type="text/html; charset=utf-8")
+        return Response(views.decorate(html, request), media_type="text/html; charset=utf-8")
 
     async def void(request: Request) -> Response:
         pages = await site_pages()
@@ -444,240 +444,6 @@ Clients send the same request to <code>{site.e(base_url)}sparql</code> with an A
 
     def to_root(request: Request) -> Response:
         return RedirectResponse(root_url(request) + request.path_params["name"], 308)
-
-    # ------------------------------------------------------------ curator view, questions
-
-    def live_version() -> str:
-        now = current()
-        problems = watcher.problems if watcher is not None else []
-        seen = "|".join(f"{p.location()} {p.message}" for p in problems)
-        return f"{now.version}-{int(now.findings.done)}-{len(problems)}-{abs(hash(seen)) % 10**8}"
-
-    def decorate(html: str, request: Request, record: str | None = None) -> str:
-        """Server additions to a page: the questions in the menu; in the curator view, the
-        record's findings, a note when a file has an error, and the reload-on-change script."""
-        base_url = root_url(request)
-        html = html.replace(
-            "</nav></header>",
-            f'<a class="serve-only" href="{base_url}queries">Stored questions</a>'
-            f'<a class="serve-only" href="{base_url}sparql">SPARQL</a></nav></header>',
-            1,
-        )
-        if not curator_view:
-            return html
-        extra = []
-        problems = watcher.problems if watcher is not None else []
-        if problems:
-            where = ", ".join(site.e(p.location() or p.kind) for p in problems)
-            extra.append(
-                f'<p class="curator-alert serve-only" role="status">A file cannot be read ({where}): '
-                f'this preview still shows the last good version. <a href="{base_url}errors">'
-                "See the errors</a>.</p>"
-            )
-        if record is not None:
-            extra.append(findings_html(record))
-        script = (
-            f'<script class="serve-only" src="{base_url}assets/live.js" data-live="{base_url}_live" '
-            f'data-version="{site.e(live_version())}"></script>'
-        )
-        head, sep, tail = html.rpartition("</main>")
-        if sep:
-            html = head + "".join(extra) + sep + tail
-        return html.replace("</body>", script + "</body>", 1)
-
-    def findings_html(record: str) -> str:
-        now = current()
-        found = now.findings.by_record.get(record, [])
-        warned = now.findings.warnings.get(record, [])
-        items = [
-            f'<li class="finding sev-{site.e(f.severity.lower())}"><strong>{site.e(f.severity)}</strong> '
-            f'<code class="where">{site.e(f.file)}:{f.line}</code> '
-            f"{site.e(f.field or '(record)')}: {site.e(f.message)}</li>"
-            for f in found
-        ]
-        items += [
-            f'<li class="finding sev-build"><strong>Build warning</strong> '
-            f'<code class="where">{site.e(d.file)}:{d.line}</code> '
-            f"{site.e(d.field or '(record)')}: {site.e(d.message)}</li>"
-            for d in warned
-        ]
-        if not now.findings.done:
-            status = "Validation of this version is running; this page reloads when it is done."
-        elif not items:
-            status = "No validation finding for this record."
-        else:
-            status = f"{len(items)} finding(s) for this record."
-        return (
-            '<section class="curator serve-only" id="findings" aria-labelledby="findings-heading">'
-            '<h2 id="findings-heading">Validation findings (curator view)</h2>'
-            f'<p>{status}</p><ul class="findings">{"".join(items)}</ul></section>'
-        )
-
-    def html_response(html: str, status: int = 200) -> Response:
-        return Response(html, status_code=status, media_type="text/html; charset=utf-8")
-
-    async def live_state(_request: Request) -> Response:
-        if not curator_view:
-            return PlainTextResponse("the curator view is off (rkg serve --public)\n", 404)
-        problems = watcher.problems if watcher is not None else []
-        return JSONResponse(
-            {"version": live_version(), "errors": len(problems)},
-            headers={"cache-control": "no-store"},
-        )
-
-    async def errors_page(request: Request) -> Response:
-        if not curator_view:
-            return PlainTextResponse("the curator view is off (rkg serve --public)\n", 404)
-        pages = await site_pages()
-        problems = watcher.problems if watcher is not None else []
-        now = current()
-        if problems:
-            items = "".join(
-                f'<li class="problem-item"><code class="where">{site.e(p.location() or "(no file)")}</code> '
-                f'{site.e(p.message)} <span class="muted">({site.e(p.kind)})</span></li>'
-                for p in problems
-            )
-            body = (
-                "<h1>Errors</h1><p>These files cannot be read as they are. Every page and "
-                f"answer keeps serving the last good version (version {now.version}) until "
-                f'they are fixed and saved.</p><ul id="errors">{items}</ul>'
-            )
-        else:
-            body = (
-                '<h1>Errors</h1><p id="no-errors">No file has an error: every page and answer '
-                f"shows the catalog as saved (version {now.version}).</p>"
-            )
-        counts = sum(len(v) for v in now.findings.by_record.values())
-        body += (
-            f"<p>{counts} validation finding(s) and "
-            f"{len(now.catalog.diagnostics)} build warning(s) in the served version; each "
-            "resource page lists its own.</p>"
-        )
-        html = pages.chrome("errors", root_url(request), "Errors", body)
-        return html_response(decorate(html, request))
-
-    def api_error(exc: RkgError, name: str, status: int = 400) -> Response:
-        message = exc.message if isinstance(exc.message, str) else str(exc)
-        return JSONResponse(
-            {
-                "error": message,
-                "query": name,
-                "parameter": questions.parameter_of(message),
-                "closest": questions.closest_labels(message),
-            },
-            status_code=getattr(exc, "status", status),
-        )
-
-    async def answer(
-        now: Served, query: StoredQuery, given: dict[str, str]
-    ) -> tuple[Result, str, float]:
-        """Resolve, bind (as RDF terms, never pasted text) and run one stored question."""
-        started = time.perf_counter()
-        engine = EmbeddedEngine(now.store, now.catalog.graphs, str(query.path))
-        values = resolve_params(query, given, now.catalog.lexicon, resource_finder(engine))
-        limits = [p.name for p in query.params if p.kind == "limit"]
-        text = bind(query.text, values, limits)
-        job = sparql.Job(
-            text, "application/sparql-results+json", max_rows=settings.max_rows, union=True
-        )
-        outcome = await pool.run(job)
-        if outcome.status != 200:
-            raise sparql.ProtocolError(outcome.body.decode("utf-8", "replace"), outcome.status)
-        result = questions.result_from_json(json.loads(outcome.body))
-        return result, text, (time.perf_counter() - started) * 1000
-
-    async def queries_list(request: Request) -> Response:
-        pages = await site_pages()
-        body = questions.list_page(current().queries)
-        html = pages.chrome("queries", root_url(request), "Stored questions", body)
-        return html_response(decorate(html, request))
-
-    async def question(request: Request) -> Response:
-        raw: str = request.path_params["name"]
-        suffix = next((x for x in questions.API_SUFFIXES if raw.endswith(x)), "")
-        name = raw[: len(raw) - len(suffix)] if suffix else raw
-        now = current()
-        pairs = parse_qsl(request.url.query, keep_blank_values=True)
-        try:
-            query = find_query(now.queries, name)
-        except QueryError as exc:
-            if suffix:
-                return api_error(exc, name, 404)
-            pages = await site_pages()
-            body = f"<h1>No such question</h1><p>{site.e(exc.message)}</p>"
-            body += '<p><a href="../queries">All stored questions</a></p>'
-            html = pages.chrome("queries/" + name, root_url(request), "No such question", body)
-            return html_response(decorate(html, request), 404)
-        error: str | None = None
-        try:
-            given = questions.given_params(query, pairs)
-        except QueryError as exc:
-            if suffix:
-                return api_error(exc, name)
-            given, error = {}, exc.message
-        if suffix:
-            try:
-                result, _text, millis = await answer(now, query, given)
-            except sparql.ProtocolError as exc:
-                if exc.status == 400:
-                    return api_error(exc, name)
-                raise
-            except QueryError as exc:
-                return api_error(exc, name)
-            fmt = suffix[1:]
-            media = questions.API_SUFFIXES[suffix]
-            headers = {"server-timing": f"answer;dur={millis:.1f}"}
-            if fmt != "json":
-                headers["content-disposition"] = f'inline; filename="{name}.{fmt}"'
-            return Response(
-                render(result, fmt), media_type=media + "; charset=utf-8", headers=headers
-            )
-        pages = await site_pages()
-        answered, status = "", 200
-        run = bool(given) or any(k == "run" for k, _ in pairs)
-        millis = 0.0
-        if run and error is None:
-            try:
-                result, text, millis = await answer(now, query, given)
-            except QueryError as exc:
-                if getattr(exc, "status", 400) != 400:
-                    raise
-                error = exc.message
-            else:
-                answered = questions.answer_html(
-                    pages, query, given, result, text, root_url(request), millis
-                )
-        if error is not None:
-            status = 400
-        body = questions.form_page(pages, query, given, answer=answered, error=error)
-        html = pages.chrome("queries/" + query.name, root_url(request), query.title, body)
-        headers = {"server-timing": f"answer;dur={millis:.1f}"} if answered else {}
-        return Response(
-            decorate(html, request),
-            status_code=status,
-            media_type="text/html; charset=utf-8",
-            headers=headers,
-        )
-
-    def title_of() -> str:
-        return current().catalog.settings.title
-
-    async def openapi_json(request: Request) -> Response:
-        pages = await site_pages()
-        doc = questions.openapi(pages, current().queries, root_url(request), title_of())
-        return JSONResponse(doc, headers={"access-control-allow-origin": "*"})
-
-    async def api_docs(request: Request) -> Response:
-        pages = await site_pages()
-        doc = questions.openapi(pages, current().queries, root_url(request), title_of())
-
-        def example(path: str, params: list[dict[str, Any]]) -> str:
-            found = questions.example_params(params)
-            return path.lstrip("/") + (f"?{urlencode(found)}" if found else "")
-
-        body = questions.docs_page(doc, example)
-        html = pages.chrome("api", root_url(request), "API of the stored questions", body)
-        return html_response(decorate(html, request))
 
     async def on_error(_request: Request, exc: Exception) -> Response:
         return problem(exc)
@@ -697,12 +463,7 @@ Clients send the same request to <code>{site.e(base_url)}sparql</code> with an A
         *(Route(f"/{r}/{{rest:path}}", deref) for r in ENTITY_ROOTS),
         *(Route(f"/{n}", download) for n, _ in DOWNLOADS),
         Route("/site/{name:path}", to_root),
-        Route("/queries", queries_list),
-        Route("/queries/{name}", question),
-        Route("/openapi.json", openapi_json),
-        Route("/api", api_docs),
-        Route("/errors", errors_page),
-        Route("/_live", live_state),
+        *views.routes(),
     ]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={RkgError: on_error})
     app.state.pool = pool
