@@ -7,22 +7,33 @@ The server is the `oxigraph` PyPI package's binary, started by the `oxigraph_ser
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import free_port
-from test_query import CASES, FIXTURE, RKG, check_injection, injection_cases
+from conftest import _oxigraph_binary, _wait_ready, free_port
+from test_query import CASES, FIXTURE, RKG, ROOT, check_injection, injection_cases
 
 from resource_kg import Catalog
 from resource_kg.errors import EndpointError, QueryError
 from resource_kg.query import load_queries, run_stored
-from resource_kg.remote import ENV_PASSWORD, ENV_TOKEN, ENV_USER, Endpoint, push, quads_source
+from resource_kg.remote import (
+    ENV_PASSWORD,
+    ENV_TOKEN,
+    ENV_USER,
+    Endpoint,
+    HttpAuth,
+    PushInterrupted,
+    push,
+    quads_source,
+)
 
 
 @pytest.fixture(scope="module")
@@ -186,8 +197,9 @@ def test_refused_connection() -> None:
         [*RKG, "push", str(FIXTURE), "--endpoint", url], capture_output=True, text=True
     )
     assert proc.returncode == 2
-    assert proc.stderr.splitlines()[-1].startswith("error: Graph Store")
+    assert "error: Graph Store" in proc.stderr
     assert "refused the connection" in proc.stderr
+    assert "done (wholly new): none" in proc.stderr
 
 
 def test_credentials_come_from_the_environment(
@@ -223,3 +235,191 @@ def test_unresolvable_value_is_a_clear_error(pushed: str, catalog: Catalog) -> N
     query = load_queries(catalog.paths.queries)["language"]
     with pytest.raises(QueryError, match="no language matches 'Spanich'; closest: 'Spanish'"):
         run_stored(remote(pushed, catalog), query, {"language": "Spanich"}, catalog.lexicon)
+
+
+# ---------------------------------------------------------------- logins and interrupted pushes
+
+USER, PASSWORD, TOKEN = "curator", "pa:ss wörd", "s3cret-token"
+
+
+class _AuthProxy(BaseHTTPRequestHandler):
+    """Forwards every request to the Oxigraph server once it carries Basic or Bearer credentials."""
+
+    protocol_version = "HTTP/1.1"
+
+    def _forward(self) -> None:
+        server: Any = self.server
+        length = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(length) if length else None
+        basic = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+        if self.headers.get("Authorization") not in (basic, f"Bearer {TOKEN}"):
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="rkg"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        headers = {
+            k: v for k, v in self.headers.items() if k.lower() not in ("host", "authorization")
+        }
+        conn = http.client.HTTPConnection("127.0.0.1", server.target_port, timeout=60)
+        try:
+            conn.request(self.command, self.path, body=body, headers=headers)
+            answer = conn.getresponse()
+            data = answer.read()
+        finally:
+            conn.close()
+        self.send_response(answer.status)
+        for k, v in answer.getheaders():
+            if k.lower() not in ("content-length", "transfer-encoding", "connection"):
+                self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _forward  # noqa: N815
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+
+@pytest.fixture()
+def guarded_oxigraph(oxigraph_server: str) -> Iterator[str]:
+    """The Oxigraph server behind a proxy that wants Basic (curator) or Bearer credentials."""
+    server: Any = ThreadingHTTPServer(("127.0.0.1", 0), _AuthProxy)
+    server.target_port = int(oxigraph_server.rsplit(":", 1)[1])
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _swap_push(catalog: Catalog, base: str, auth: HttpAuth | None, **kw: Any) -> list[Any]:
+    endpoint = Endpoint(base + "/query", 30, [g.value for g in catalog.graphs.all()], None,
+                        "oxigraph", auth)  # fmt: skip
+    return push(quads_source(catalog.quads), catalog.graphs.all(), endpoint, base + "/store",
+                update_url=base + "/update", **kw)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "auth",
+    [HttpAuth(user=USER, password=PASSWORD), HttpAuth(token=TOKEN)],
+    ids=["basic", "bearer"],
+)
+def test_push_with_basic_or_bearer_login(
+    guarded_oxigraph: str, catalog: Catalog, auth: HttpAuth
+) -> None:
+    counts = _swap_push(catalog, guarded_oxigraph, auth, chunk_triples=100)
+    assert all(c.ok for c in counts) and {c.graph: c.local for c in counts} == (
+        catalog.triples_per_graph()
+    )
+    rows = run_stored(Endpoint(guarded_oxigraph + "/query", 30, [g.value for g in catalog.graphs.all()],
+                               None, "oxigraph", auth),
+                      load_queries(catalog.paths.queries)["language"], {"language": "es"},
+                      catalog.lexicon).values()  # fmt: skip
+    assert rows == catalog.query("language", language="es")
+
+
+@pytest.mark.parametrize(
+    ("auth", "message"),
+    [
+        (None, "asks for a login \\(HTTP 401\\): set RKG_ENDPOINT_USER"),
+        (HttpAuth(user=USER, password="wrong"), "refused the Basic login of user 'curator' \\(HTTP 401\\)"),
+        (HttpAuth(token="stale"), "refused the bearer token \\(HTTP 401\\)"),
+    ],
+    ids=["none", "wrong-password", "wrong-token"],
+)  # fmt: skip
+def test_a_refused_login_says_so(
+    guarded_oxigraph: str, catalog: Catalog, auth: HttpAuth | None, message: str
+) -> None:
+    with pytest.raises(PushInterrupted, match=message) as caught:
+        _swap_push(catalog, guarded_oxigraph, auth)
+    assert "Broken pipe" not in str(caught.value)
+    assert caught.value.done == [] and caught.value.failed.endswith("/ontology")
+
+
+def test_the_login_of_the_environment_reaches_the_store(
+    guarded_oxigraph: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(ENV_USER, USER)
+    monkeypatch.setenv(ENV_PASSWORD, PASSWORD)
+    monkeypatch.delenv(ENV_TOKEN, raising=False)
+    args = ["query", "language", str(FIXTURE), "-p", "language=es", "--format", "csv"]
+    proc = subprocess.run([*RKG, *args, "--endpoint", guarded_oxigraph + "/query"],
+                          capture_output=True, text=True)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    monkeypatch.setenv(ENV_PASSWORD, "wrong")
+    proc = subprocess.run([*RKG, *args, "--endpoint", guarded_oxigraph + "/query"],
+                          capture_output=True, text=True)  # fmt: skip
+    assert proc.returncode == 2 and "HTTP 401" in proc.stderr and "Broken pipe" not in proc.stderr
+
+
+class _Oxigraph:
+    """A private `oxigraph serve` on one location that a test may kill and start again."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder, self.port = folder, free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        log = self.folder / "server.log"
+        with log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [_oxigraph_binary(), "serve", "--location", str(self.folder / "store"),
+                 "--bind", f"127.0.0.1:{self.port}"],
+                stdout=out, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        _wait_ready(self.url, self.process, log)
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+def test_store_killed_mid_push_then_rerun(tmp_path: Path, catalog: Catalog) -> None:
+    """Each graph ends wholly old or wholly new; the error names them; a rerun finishes."""
+    old = Catalog.load(ROOT)  # the bundled catalog: other counts than the fixture's
+    server = _Oxigraph(tmp_path)
+    server.start()
+    try:
+        assert all(c.ok for c in _swap_push(old, server.url, None))
+        graphs = [g.value for g in catalog.graphs.all()]
+        sent: list[tuple[str, int]] = []
+
+        def kill_in_the_third_graph(graph: Any, n: int) -> None:
+            sent.append((graph.value, n))
+            if graph.value == graphs[2]:
+                server.kill()
+
+        with pytest.raises(PushInterrupted) as caught:
+            _swap_push(
+                catalog, server.url, None, chunk_triples=25, on_chunk=kill_in_the_third_graph
+            )
+        message = str(caught.value)
+        assert caught.value.done == graphs[:2] and caught.value.failed == graphs[2]
+        assert caught.value.left == graphs[3:]
+        assert f"push stopped at graph <{graphs[2]}>: it still holds what it held before" in message
+        assert "done (wholly new): " + ", ".join(f"<{g}>" for g in graphs[:2]) in message
+        assert "refused the connection" in message or "closed the connection" in message
+        assert any(g == graphs[2] and n == 25 for g, n in sent)  # it was killed mid-graph
+
+        server.start()
+        endpoint = Endpoint(server.url + "/query", 30, graphs, None, "oxigraph")
+        now = endpoint.count_triples(catalog.graphs.all())
+        new, before = catalog.triples_per_graph(), old.triples_per_graph()
+        assert before[graphs[2]] != new[graphs[2]] and before[graphs[3]] != new[graphs[3]]
+        assert now == {g: (new if i < 2 else before)[g] for i, g in enumerate(graphs)}
+
+        counts = _swap_push(catalog, server.url, None, chunk_triples=25)
+        assert all(c.ok for c in counts) and {c.graph: c.remote for c in counts} == new
+        leftovers = endpoint.select("SELECT ?g WHERE { GRAPH ?g { } }").values()
+        assert sorted(r["g"] for r in leftovers) == sorted(graphs)  # type: ignore[type-var]
+        rows = run_stored(endpoint, load_queries(catalog.paths.queries)["language"],
+                          {"language": "es"}, catalog.lexicon).values()  # fmt: skip
+        assert rows == catalog.query("language", language="es")
+    finally:
+        server.kill()

@@ -1,0 +1,279 @@
+"""HTTP for remote stores: credentials (Bearer, Basic, Digest) and one request with clear errors."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import http.client
+import os
+import socket
+import urllib.parse
+import urllib.request
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from resource_kg.errors import EndpointError
+
+ENV_TOKEN = "RKG_ENDPOINT_TOKEN"
+ENV_USER = "RKG_ENDPOINT_USER"
+ENV_PASSWORD = "RKG_ENDPOINT_PASSWORD"
+ENV_AUTH = "RKG_ENDPOINT_AUTH"
+DEFAULT_TIMEOUT = 60.0
+
+
+# ---------------------------------------------------------------- credentials
+
+
+class HttpAuth:
+    """Bearer token, or user and password sent as Basic or (once challenged) Digest."""
+
+    def __init__(
+        self,
+        token: str | None = None,
+        user: str | None = None,
+        password: str = "",
+        scheme: Literal["auto", "basic", "digest"] = "auto",
+    ) -> None:
+        self.token = token or None
+        self.user = user or None
+        self.password = password
+        self.scheme = scheme
+        self._challenge: dict[str, str] | None = None
+        self._nc = 0
+        self._asked = False
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> HttpAuth:
+        env = os.environ if environ is None else environ
+        scheme = env.get(ENV_AUTH, "auto").strip().lower() or "auto"
+        if scheme not in ("auto", "basic", "digest"):
+            raise EndpointError(f"{ENV_AUTH} must be basic or digest, not {scheme!r}")
+        return cls(
+            env.get(ENV_TOKEN),
+            env.get(ENV_USER),
+            env.get(ENV_PASSWORD, ""),
+            scheme,  # type: ignore[arg-type]
+        )
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.token or self.user)
+
+    @property
+    def label(self) -> str:
+        if self.token:
+            return "bearer token"
+        if self._challenge is not None or self.scheme == "digest":
+            return f"Digest login of user {self.user!r}"
+        return f"Basic login of user {self.user!r}"
+
+    def header(self, method: str, url: str) -> str | None:
+        """The Authorization header for one request, if any can be sent yet."""
+        if self.token:
+            return f"Bearer {self.token}"
+        if not self.user:
+            return None
+        if self._challenge is not None:
+            return self._digest(method, url)
+        if self.scheme == "digest" or self._asked:
+            return None  # the first request fetches the challenge
+        pair = f"{self.user}:{self.password}".encode()
+        return "Basic " + base64.b64encode(pair).decode("ascii")
+
+    def learn(self, challenges: Iterable[str]) -> bool:
+        """Take a 401's WWW-Authenticate headers; True when a retry can now succeed."""
+        if self.token or not self.user or self.scheme == "basic":
+            return False
+        challenges = list(challenges)
+        if not challenges and self._challenge is None and not self._asked:
+            # Basic refused without a challenge (Virtuoso): ask once with no login for one.
+            self._asked = True
+            return True
+        for text in challenges:
+            scheme, _, rest = text.strip().partition(" ")
+            if scheme.lower() != "digest":
+                continue
+            params = urllib.request.parse_keqv_list(urllib.request.parse_http_list(rest))
+            fresh = self._challenge is None or params.get("stale", "").lower() == "true"
+            self._challenge, self._nc = params, 0
+            return fresh
+        return False
+
+    def _digest(self, method: str, url: str) -> str:
+        c = self._challenge or {}
+        parts = urllib.parse.urlsplit(url)
+        uri = parts.path + (f"?{parts.query}" if parts.query else "")
+        realm, nonce = c.get("realm", ""), c.get("nonce", "")
+        algorithm = c.get("algorithm", "MD5")
+        self._nc += 1
+        nc, cnonce = f"{self._nc:08x}", os.urandom(8).hex()
+
+        def h(text: str) -> str:
+            return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+
+        ha1 = h(f"{self.user}:{realm}:{self.password}")
+        if algorithm.upper() == "MD5-SESS":
+            ha1 = h(f"{ha1}:{nonce}:{cnonce}")
+        ha2 = h(f"{method}:{uri}")
+        qops = [q.strip() for q in c.get("qop", "").split(",") if q.strip()]
+        fields = [
+            f'username="{self.user}"',
+            f'realm="{realm}"',
+            f'nonce="{nonce}"',
+            f'uri="{uri}"',
+            f"algorithm={algorithm}",
+        ]
+        if "auth" in qops:
+            digest = h(f"{ha1}:{nonce}:{nc}:{cnonce}:auth:{ha2}")
+            fields += ["qop=auth", f"nc={nc}", f'cnonce="{cnonce}"']
+        else:
+            digest = h(f"{ha1}:{nonce}:{ha2}")
+        fields.append(f'response="{digest}"')
+        if "opaque" in c:
+            fields.append(f'opaque="{c["opaque"]}"')
+        return "Digest " + ", ".join(fields)
+
+
+def auth_header(environ: Mapping[str, str] | None = None) -> str | None:
+    """The Authorization header the environment asks for before any challenge, if any."""
+    return HttpAuth.from_env(environ).header("POST", "/")
+
+
+# ---------------------------------------------------------------- plain HTTP
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+
+def http_request(
+    method: str,
+    url: str,
+    what: str,
+    *,
+    body: bytes | None = None,
+    headers: Mapping[str, str] | None = None,
+    auth: HttpAuth | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    ok: Iterable[int] = (200, 201, 204),
+) -> Answer:
+    """One request, retried once after a Digest challenge; any other status is an error."""
+    answer = _send(method, url, what, body, headers, auth, timeout)
+    for _ in range(3):
+        if answer.status != 401 or auth is None:
+            break
+        if not auth.learn(answer.headers.get_all("WWW-Authenticate") or []):
+            break
+        answer = _send(method, url, what, body, headers, auth, timeout)
+    if answer.status in set(ok):
+        return answer
+    raise EndpointError(status_message(what, answer, auth))
+
+
+def status_message(what: str, answer: Answer, auth: HttpAuth | None) -> str:
+    if answer.status == 401:
+        if auth is None or not auth.has_credentials:
+            return (
+                f"{what} asks for a login (HTTP 401): set {ENV_USER} and {ENV_PASSWORD}, "
+                f"or {ENV_TOKEN}"
+            )
+        return f"{what} refused the {auth.label} (HTTP 401): wrong user, password or token"
+    if answer.status == 403:
+        who = auth.label if auth is not None and auth.has_credentials else "an anonymous client"
+        return f"{what} forbids this to the {who} (HTTP 403): the login may not write there"
+    return f"{what} answered HTTP {answer.status}: {snippet(answer.body)}"
+
+
+def _send(
+    method: str,
+    url: str,
+    what: str,
+    body: bytes | None,
+    headers: Mapping[str, str] | None,
+    auth: HttpAuth | None,
+    timeout: float,
+) -> Answer:
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise EndpointError(f"{what}: {url} is not an http(s) URL")
+    sent = dict(headers or {})
+    if body is not None:
+        sent["Content-Length"] = str(len(body))
+    value = auth.header(method, url) if auth is not None else None
+    if value:
+        sent["Authorization"] = value
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    conn_class = (
+        http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    )
+    conn = conn_class(parts.hostname, parts.port, timeout=timeout)
+    try:
+        try:
+            conn.request(method, path, body=body, headers=sent)
+        except (BrokenPipeError, ConnectionResetError) as exc:
+            # The store answered before it read the body (Virtuoso does so with a 401):
+            # its answer may still be there to read.
+            try:
+                response = conn.getresponse()
+            except (OSError, http.client.HTTPException):
+                raise EndpointError(
+                    f"{what} closed the connection before the request was sent ({exc}); "
+                    "if it needs a login, set the credentials"
+                ) from exc
+        else:
+            response = conn.getresponse()
+        data = response.read()
+        return Answer(response.status, response.headers, data)
+    except TimeoutError as exc:
+        raise EndpointError(f"{what} did not answer within {timeout:g} s") from exc
+    except http.client.HTTPException as exc:
+        raise EndpointError(
+            f"{what} closed the connection without an answer ({type(exc).__name__}): "
+            "did the store stop?"
+        ) from exc
+    except OSError as exc:
+        raise EndpointError(f"{what} {reason(exc)}") from exc
+    finally:
+        conn.close()
+
+
+def reason(reason: object) -> str:
+    if isinstance(reason, TimeoutError | socket.timeout):
+        return "did not answer in time"
+    if isinstance(reason, ConnectionRefusedError):
+        return "refused the connection (is the server running?)"
+    if isinstance(reason, socket.gaierror):
+        return f"cannot be resolved: {reason}"
+    return f"cannot be reached: {reason}"
+
+
+def snippet(data: bytes | str, limit: int = 200) -> str:
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    text = " ".join(text.split())
+    return text[:limit] + ("…" if len(text) > limit else "")
+
+
+class StaticAuth(HttpAuth):
+    """A fixed Authorization header (as `Endpoint.authorization` gives it)."""
+
+    def __init__(self, value: str) -> None:
+        super().__init__()
+        self.value = value
+
+    @property
+    def has_credentials(self) -> bool:
+        return True
+
+    @property
+    def label(self) -> str:
+        return "credentials"
+
+    def header(self, method: str, url: str) -> str | None:
+        return self.value
+
+    def learn(self, challenges: Iterable[str]) -> bool:
+        return False
