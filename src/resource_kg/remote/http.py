@@ -11,7 +11,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import IO, Literal
 
 from resource_kg.errors import EndpointError
 
@@ -155,7 +155,7 @@ def http_request(
     url: str,
     what: str,
     *,
-    body: bytes | None = None,
+    body: bytes | IO[bytes] | None = None,
     headers: Mapping[str, str] | None = None,
     auth: HttpAuth | None = None,
     timeout: float = DEFAULT_TIMEOUT,
@@ -192,7 +192,7 @@ def _send(
     method: str,
     url: str,
     what: str,
-    body: bytes | None,
+    body: bytes | IO[bytes] | None,
     headers: Mapping[str, str] | None,
     auth: HttpAuth | None,
     timeout: float,
@@ -201,8 +201,11 @@ def _send(
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise EndpointError(f"{what}: {url} is not an http(s) URL")
     sent = dict(headers or {})
-    if body is not None:
+    if isinstance(body, bytes):
         sent["Content-Length"] = str(len(body))
+    elif body is not None:  # a file: sent from its start, again on a retry
+        sent["Content-Length"] = str(body.seek(0, os.SEEK_END))
+        body.seek(0)
     value = auth.header(method, url) if auth is not None else None
     if value:
         sent["Authorization"] = value

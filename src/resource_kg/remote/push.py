@@ -17,11 +17,9 @@ from resource_kg.errors import EndpointError
 from resource_kg.remote.endpoint import Endpoint
 from resource_kg.remote.http import (
     DEFAULT_TIMEOUT,
-    Answer,
     HttpAuth,
     StaticAuth,
     http_request,
-    reason,
     status_message,
 )
 
@@ -117,9 +115,9 @@ def put_graph(
     where = f"Graph Store {store_url}"
     with tempfile.TemporaryFile() as body:
         ox.serialize(counted(), body, format=ox.RdfFormat.N_TRIPLES)
-        size = body.tell()
-        body.seek(0)
-        _put_file(_graph_url(store_url, graph), where, body, size, timeout, authorization, auth)
+        if authorization and auth is None:
+            auth = StaticAuth(authorization)
+        _put_file(_graph_url(store_url, graph), where, body, timeout, auth)
     return count
 
 
@@ -127,32 +125,16 @@ def _put_file(
     url: str,
     where: str,
     body: IO[bytes],
-    size: int,
     timeout: float,
-    authorization: str | None,
     auth: HttpAuth | None,
 ) -> None:
     if auth is not None and auth.user and not auth.token:
-        # Learn a Digest challenge with a small request before a large body goes out.
-        http_request("HEAD", url, where, auth=auth, timeout=timeout, ok=range(200, 600))
-    request = urllib.request.Request(url, data=body, method="PUT")
-    request.add_header("Content-Type", "application/n-triples")
-    request.add_header("Content-Length", str(size))
-    value = authorization or (auth.header("PUT", url) if auth is not None else None)
-    if value:
-        request.add_header("Authorization", value)
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            response.read()
-    except urllib.error.HTTPError as exc:
-        answer = Answer(exc.code, exc.headers, exc.read())  # type: ignore[arg-type]
-        raise EndpointError(status_message(where, answer, auth)) from exc
-    except TimeoutError as exc:
-        raise EndpointError(f"{where} did not answer within {timeout:g} s") from exc
-    except urllib.error.URLError as exc:
-        raise EndpointError(f"{where} {reason(exc.reason)}") from exc
-    except OSError as exc:
-        raise EndpointError(f"{where} {reason(exc)}") from exc
+        # Meet a Digest challenge, or a refused login, with a small request before the body.
+        probe = http_request("HEAD", url, where, auth=auth, timeout=timeout, ok=range(200, 600))
+        if probe.status in (401, 403):
+            raise EndpointError(status_message(where, probe, auth))
+    headers = {"Content-Type": "application/n-triples"}
+    http_request("PUT", url, where, body=body, headers=headers, auth=auth, timeout=timeout)
 
 
 def _update(url: str, text: str, auth: HttpAuth | None, timeout: float) -> None:
