@@ -6,7 +6,6 @@ the same catalog, for every stored question and its example: same bytes.
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import subprocess
@@ -222,14 +221,17 @@ def test_questions_need_no_curator_view(server: Server) -> None:
 
 
 def test_form_answer_time(server: Server) -> None:
-    """The server time of a form's answer on the bundled catalog (printed; p50 well under 100 ms)."""
-    times = []
-    params = urlencode({"audience": "PCAs", "topic": "housing"})
-    for _ in range(40):
+    """The server time of a form's answer on the bundled catalog, run (each limit is another
+    query text) and then repeated (kept by version and text): printed, p50 under 100 ms."""
+
+    def server_ms(limit: int) -> float:
+        params = urlencode({"audience": "PCAs", "topic": "housing", "limit": str(limit)})
         r = get(server, "/queries/audience-topic?" + params)
-        times.append(float(r.headers["server-timing"].split("dur=")[1]))
-    times.sort()
-    p50 = times[len(times) // 2]
-    print(f"form answer server time p50 {p50:.1f} ms, max {times[-1]:.1f} ms")
-    assert p50 < 100
-    assert json.loads(json.dumps(times))  # numbers, not strings
+        assert r.status_code == 200 and 'id="answer"' in r.text
+        return float(r.headers["server-timing"].split("dur=")[1])
+
+    run = sorted(server_ms(limit) for limit in range(1, 41))
+    again = sorted(server_ms(limit) for limit in range(1, 41))
+    print(f"form answer server time p50: run {run[20]:.1f} ms, repeated {again[20]:.1f} ms")
+    assert run[20] < 100
+    assert again[20] <= run[20]

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -37,6 +38,36 @@ from resource_kg.web.pages import Pages
 from resource_kg.web.pool import WorkerPool
 
 
+class AnswerCache:
+    """Recent answers by (served version, bound query text): the same question asked again
+    of the same data is not run again. A new version (an edit) makes new keys; the oldest
+    answers go first once their JSON passes `max_bytes`; a large answer is never kept."""
+
+    def __init__(self, max_bytes: int = 64 << 20, max_one: int = 4 << 20) -> None:
+        self.max_bytes = max_bytes
+        self.max_one = max_one
+        self._kept: OrderedDict[tuple[int, str], tuple[Result, int]] = OrderedDict()
+        self._bytes = 0
+        self.hits = 0
+
+    def get(self, key: tuple[int, str]) -> Result | None:
+        found = self._kept.get(key)
+        if found is None:
+            return None
+        self._kept.move_to_end(key)
+        self.hits += 1
+        return found[0]
+
+    def put(self, key: tuple[int, str], result: Result, size: int) -> None:
+        if size > self.max_one or key in self._kept:
+            return
+        self._kept[key] = (result, size)
+        self._bytes += size
+        while self._bytes > self.max_bytes:
+            _, (_, gone) = self._kept.popitem(last=False)
+            self._bytes -= gone
+
+
 def root_url(request: Request) -> str:
     return str(request.base_url)
 
@@ -51,6 +82,7 @@ class Views:
     pool: WorkerPool
     max_rows: int
     curator: bool
+    answers: AnswerCache = field(default_factory=lambda: AnswerCache())
 
     def routes(self) -> list[Route]:
         return [
@@ -195,10 +227,14 @@ class Views:
         job = sparql.Job(
             text, "application/sparql-results+json", max_rows=self.max_rows, union=True
         )
-        outcome = await self.pool.run(job)
-        if outcome.status != 200:
-            raise sparql.ProtocolError(outcome.body.decode("utf-8", "replace"), outcome.status)
-        result = questions.result_from_json(json.loads(outcome.body))
+        key = (now.version, text)
+        result = self.answers.get(key)
+        if result is None:
+            outcome = await self.pool.run(job)
+            if outcome.status != 200:
+                raise sparql.ProtocolError(outcome.body.decode("utf-8", "replace"), outcome.status)
+            result = questions.result_from_json(json.loads(outcome.body))
+            self.answers.put(key, result, len(outcome.body))
         return result, text, (time.perf_counter() - started) * 1000
 
     async def queries_list(self, request: Request) -> Response:
