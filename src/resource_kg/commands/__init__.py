@@ -1,1 +1,1 @@
-"""CLI commands beyond build/info, one module per pipeline stage; each registers on `cli`."""
+"""CLI commands, one module per pipeline stage; `common` holds the click group and what they share."""

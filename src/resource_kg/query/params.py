@@ -18,11 +18,17 @@ from resource_kg.query.stored import (
     XSD,
     StoredQuery,
     Term,
-    no_match,
     values_block,
 )
 from resource_kg.records import ID_PATTERN
 from resource_kg.vocab import Lexicon, normalize
+
+
+def _no_match(kind: str, value: str, suggestions: Sequence[str]) -> QueryError:
+    hint = (
+        "closest: " + ", ".join(repr(s) for s in suggestions) if suggestions else "no similar label"
+    )
+    return QueryError(f"no {kind} matches {value!r}; {hint}")
 
 
 def _concepts(lexicon: Lexicon, kind: str, value: str) -> list[Term]:
@@ -34,7 +40,7 @@ def _concepts(lexicon: Lexicon, kind: str, value: str) -> list[Term]:
         raise QueryError(
             f"{value!r} matches several {kind} entries; give one of: {'; '.join(labels)}"
         )
-    raise no_match(kind, value, res.suggestions)
+    raise _no_match(kind, value, res.suggestions)
 
 
 def _topic_or_subtopic(lexicon: Lexicon, value: str) -> list[Term]:
@@ -56,7 +62,7 @@ def _topic_or_subtopic(lexicon: Lexicon, value: str) -> list[Term]:
             ]
     if not exact:
         suggestions = lexicon.suggest("topic", value) + lexicon.suggest("subtopic", value)
-        raise no_match("topic or subtopic", value, suggestions[:4])
+        raise _no_match("topic or subtopic", value, suggestions[:4])
     return [ox.NamedNode(i) for i in sorted(set(exact))]
 
 
@@ -69,7 +75,7 @@ def _scheme(lexicon: Lexicon, value: str) -> list[Term]:
         if candidate in known:
             return [ox.NamedNode(CONCEPT_BASE + candidate)]
     close = difflib.get_close_matches(key, known, n=3, cutoff=0.5)
-    raise no_match("concept scheme", value, close or known)
+    raise _no_match("concept scheme", value, close or known)
 
 
 def _literal(kind: str, value: str, today: dt.date) -> list[Term]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -207,13 +207,3 @@ def find_query(queries: Mapping[str, StoredQuery], name: str) -> StoredQuery:
     raise QueryError(
         f"no stored query named {name!r}{hint} (rkg queries lists them: {', '.join(queries)})"
     )
-
-
-# ---------------------------------------------------------------- parameters
-
-
-def no_match(kind: str, value: str, suggestions: Sequence[str]) -> QueryError:
-    hint = (
-        "closest: " + ", ".join(repr(s) for s in suggestions) if suggestions else "no similar label"
-    )
-    return QueryError(f"no {kind} matches {value!r}; {hint}")

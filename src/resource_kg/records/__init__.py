@@ -7,14 +7,14 @@ business: they are reported later, so a curator sees them all in one run.
     model     Record, the field list, the checks every reader applies
     yamlfile  one YAML record file, with the line of each field
     tables    CSV exports and JSON Lines files
-    files     the record files of a folder, read whatever their format
+    folder    the record files of a folder, read whatever their format
 
 Writing record files back (canonical YAML) is `resource_kg.recordfile`.
 """
 
 from __future__ import annotations
 
-from resource_kg.records.files import claim_id, read_file, read_records, record_files
+from resource_kg.records.folder import claim_id, read_file, read_records, record_files
 from resource_kg.records.model import (
     FIELDS,
     ID_PATTERN,
@@ -26,7 +26,6 @@ from resource_kg.records.model import (
     check_field_name,
     check_id,
     decode_text,
-    scalar_value,
     suggest,
 )
 from resource_kg.records.tables import read_csv, read_jsonl
@@ -50,6 +49,5 @@ __all__ = [
     "read_records",
     "read_yaml",
     "record_files",
-    "scalar_value",
     "suggest",
 ]

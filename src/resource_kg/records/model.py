@@ -8,8 +8,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from resource_kg.errors import StructureError
 from resource_kg.files import NotUtf8, decode_utf8
 
@@ -130,17 +128,3 @@ def check_field_name(name: str, path: Path, line: int, rid: str | None) -> None:
             field=name,
             record_id=rid,
         )
-
-
-# ---------------------------------------------------------------- YAML
-
-
-def scalar_value(node: yaml.ScalarNode) -> str | int | None:
-    if node.tag == "tag:yaml.org,2002:null":
-        return None
-    if node.tag == "tag:yaml.org,2002:int":
-        try:
-            return int(node.value)
-        except ValueError:
-            return str(node.value)
-    return str(node.value)

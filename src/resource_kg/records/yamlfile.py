@@ -17,8 +17,18 @@ from resource_kg.records.model import (
     Value,
     check_field_name,
     check_id,
-    scalar_value,
 )
+
+
+def _scalar(node: yaml.ScalarNode) -> str | int | None:
+    if node.tag == "tag:yaml.org,2002:null":
+        return None
+    if node.tag == "tag:yaml.org,2002:int":
+        try:
+            return int(node.value)
+        except ValueError:
+            return str(node.value)
+    return str(node.value)
 
 
 def _yaml_record(node: yaml.Node, path: Path) -> Record:
@@ -34,7 +44,7 @@ def _yaml_record(node: yaml.Node, path: Path) -> Record:
     for key_node, value_node in node.value:
         line = key_node.start_mark.line + 1
         if key_node.value == "id" and isinstance(value_node, yaml.ScalarNode):
-            raw_id, id_line = scalar_value(value_node), line
+            raw_id, id_line = _scalar(value_node), line
     rid = check_id(raw_id, path, id_line)
     for key_node, value_node in node.value:
         line = key_node.start_mark.line + 1
@@ -50,7 +60,7 @@ def _yaml_record(node: yaml.Node, path: Path) -> Record:
             )
         lines[name] = line
         if name in LIST_FIELDS:
-            if isinstance(value_node, yaml.ScalarNode) and scalar_value(value_node) is None:
+            if isinstance(value_node, yaml.ScalarNode) and _scalar(value_node) is None:
                 continue
             if not isinstance(value_node, yaml.SequenceNode):
                 kind = "a mapping" if isinstance(value_node, yaml.MappingNode) else "a single value"
@@ -71,7 +81,7 @@ def _yaml_record(node: yaml.Node, path: Path) -> Record:
                         field=name,
                         record_id=rid,
                     )
-                value = scalar_value(item)
+                value = _scalar(item)
                 if value is not None and str(value).strip():
                     items.append(str(value).strip())
             values[name] = items
@@ -85,7 +95,7 @@ def _yaml_record(node: yaml.Node, path: Path) -> Record:
                     field=name,
                     record_id=rid,
                 )
-            scalar = scalar_value(value_node)
+            scalar = _scalar(value_node)
             if scalar is None or (isinstance(scalar, str) and not scalar.strip()):
                 continue
             values[name] = scalar.strip() if isinstance(scalar, str) else scalar
@@ -140,7 +150,7 @@ class _Fallback(Exception):
 
 
 def _plain_value(value: str) -> str | int | None:
-    """What `scalar_value` makes of a plain scalar: the YAML 1.1 resolver decides null and int."""
+    """What `_scalar` makes of a plain scalar: the YAML 1.1 resolver decides null and int."""
     hit = _PLAIN_CACHE.get(value, _PLAIN_CACHE)
     if hit is not _PLAIN_CACHE:
         return hit  # type: ignore[return-value]

@@ -8,17 +8,17 @@ engine gives the same findings (tests compare both on fixture catalogs) in linea
   come back). A batch graph holds its records' triples plus vocabularies and organizations.
   The shapes graph is parsed once; meta-SHACL runs once per shapes digest (remembered in
   .rkg-cache/), inference is off. Property shapes used only by the rkg:Resource node shapes
-  get that target themselves in the batch copy of the shapes (`_hoist`): pySHACL then checks
+  get that target themselves in the batch copy of the shapes (`shapes._hoist`): pySHACL then checks
   each once per batch instead of once per record (0.8 → 0.15 ms a record);
 * each SHACL-SPARQL constraint is written once, as sh:select. Its whole-graph form is derived
-  from the parsed query (`plan_query`): `$this` becomes the projected variable `?this` and the
+  from the parsed query (`plan.plan_query`): `$this` becomes the projected variable `?this` and the
   rows are joined with the shape's focus nodes, where that equals SHACL's pre-binding; any
   other query runs once per focus node with `$this` substituted;
 * SPARQL constraints of resource shapes whose patterns read only the focus record's own
-  triples and the reference graphs (`_local`) run per batch, over the batch store;
+  triples and the reference graphs (`engine._local`) run per batch, over the batch store;
 * the others (those that compare records with each other: duplicate url and title) run once
   on a store of only the triples their patterns can match (`SparqlCheck.reads`,
-  `_whole_graph_checks`);
+  `engine.whole_graph_checks`);
 * shapes that target anything other than resources (concepts, ontology terms) and their
   SPARQL constraints run once, on the ontology, vocabularies and organizations;
 * focus nodes per shape are computed from the quad keys, as pySHACL finds them.
@@ -33,7 +33,7 @@ Measured at 100k synthetic resources on 2 shared cores (bench/README.md): first 
 including the build, 8.7 s after editing 10 records.
 
 The validation date enters the data of the run as one fact, `<{base}validation/report>
-rkgsh:validationDate "YYYY-MM-DD"^^xsd:date` (`run_facts`): the node and fact the Turtle
+rkgsh:validationDate "YYYY-MM-DD"^^xsd:date` (`reference.run_facts`): the node and fact the Turtle
 report carries, so a release's validation-report.ttl gives any SHACL engine the same date. The
 shapes derive the latest year and the review cutoff from it; results depend on the date given,
 never on the clock.
