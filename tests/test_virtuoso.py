@@ -194,3 +194,26 @@ def test_cli_query_on_virtuoso(pushed: VirtuosoServer, monkeypatch: pytest.Monke
     )
     assert proc.returncode == 0, proc.stderr
     assert [line.split(",")[1] for line in proc.stdout.splitlines()] == ["id", "r2", "r3"]
+
+
+def test_cli_push_to_virtuoso(
+    virtuoso_server: VirtuosoServer, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`rkg push` detects Virtuoso, logs in with Digest from the environment, says a 401 plainly."""
+    monkeypatch.delenv(ENV_TOKEN, raising=False)
+    monkeypatch.setenv(ENV_USER, virtuoso_server.user)
+    monkeypatch.setenv(ENV_PASSWORD, virtuoso_server.password)
+    args = [*RKG, "push", str(FIXTURE), "--endpoint", virtuoso_server.sparql, "--chunk", "100"]
+    proc = subprocess.run(args, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "(virtuoso, swapped in with MOVE)" in proc.stdout
+    for graph, count in catalog.triples_per_graph().items():
+        name = graph.rsplit("/", 1)[-1]
+        assert any(
+            name in line and line.count(f" {count} ") == 2 for line in proc.stdout.splitlines()
+        )
+    monkeypatch.setenv(ENV_PASSWORD, "wrong")
+    proc = subprocess.run([*args, "--store-kind", "virtuoso"], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "refused the Digest login of user 'dba' (HTTP 401)" in proc.stderr
+    assert "Broken pipe" not in proc.stderr and "done (wholly new): none" in proc.stderr

@@ -12,6 +12,13 @@ from pathlib import Path
 import click
 import pyoxigraph as ox
 from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from resource_kg.commands.common import ROOT_ARG, cli, err, load, out
@@ -30,8 +37,19 @@ from resource_kg.query import (
     parse_stored_query,
     run_stored,
 )
-from resource_kg.remote import DEFAULT_TIMEOUT, ENV_PASSWORD, ENV_TOKEN, ENV_USER, Endpoint, push
-from resource_kg.remote import store_url_for as default_store_url
+from resource_kg.remote import (
+    CHUNK_TRIPLES,
+    DEFAULT_TIMEOUT,
+    ENV_AUTH,
+    ENV_PASSWORD,
+    ENV_TOKEN,
+    ENV_USER,
+    STORE_KINDS,
+    Endpoint,
+    StoreKind,
+    layout_for,
+    push,
+)
 from resource_kg.store.querystore import open_store
 
 FORMATS = ("table", "csv", "tsv", "json", "markdown")
@@ -288,10 +306,19 @@ def _show(result: Result, query: StoredQuery, fmt: str) -> None:
 
 PUSH_HELP = f"""Load the named graphs into a triple store and compare triple counts.
 
-The four graphs of the catalog, as dist/ and a release carry them. Each graph is replaced whole
-with an HTTP PUT (SPARQL 1.1 Graph Store Protocol); then the store is asked how many triples
-each graph holds. Exit status 1 when a count differs. Credentials come from {ENV_TOKEN}, or
-{ENV_USER} and {ENV_PASSWORD}.
+The four graphs of the catalog, as dist/ and a release carry them. Each graph is sent in chunks
+of --chunk triples into a temporary graph (SPARQL 1.1 Graph Store Protocol), then swapped in
+with SPARQL Update MOVE: on the store each graph is either wholly old or wholly new, and a push
+that stops says which graphs are done (run it again to finish). A generic store without --update
+gets each graph in one HTTP PUT. Then the store is asked how many triples each graph holds;
+exit status 1 when a count differs.
+
+--store-kind (detected from the endpoint's Server header when not given) sets the addresses:
+oxigraph: /query, /store, /update; virtuoso: /sparql, /sparql-graph-crud-auth, /sparql-auth
+(without credentials /sparql-graph-crud and /sparql); generic: --store (default ENDPOINT's
+/query replaced by /store) and --update. Credentials come from {ENV_TOKEN} (Bearer), or
+{ENV_USER} and {ENV_PASSWORD} (Basic, or Digest when the store asks for it; {ENV_AUTH}=basic or
+digest forces one).
 """
 
 
@@ -299,35 +326,79 @@ each graph holds. Exit status 1 when a count differs. Credentials come from {ENV
 @ROOT_ARG
 @click.option("--endpoint", required=True, metavar="URL", help="The SPARQL query endpoint.")
 @click.option(
-    "--store",
-    "store_url",
-    metavar="URL",
-    help="The Graph Store Protocol endpoint (default: ENDPOINT's /query replaced by /store).",
+    "--store-kind",
+    "kind",
+    type=click.Choice(STORE_KINDS),
+    help="The kind of store (default: detected from the endpoint).",
+)
+@click.option("--store", "store_url", metavar="URL", help="The Graph Store Protocol endpoint.")
+@click.option("--update", "update_url", metavar="URL", help="The SPARQL Update endpoint.")
+@click.option(
+    "--chunk",
+    type=click.IntRange(min=1),
+    default=CHUNK_TRIPLES,
+    show_default=True,
+    help="Triples per request.",
 )
 @click.option("--timeout", type=float, default=DEFAULT_TIMEOUT, show_default=True)
 @click.pass_context
 def push_command(
-    click_ctx: click.Context, root: Path, endpoint: str, store_url: str | None, timeout: float
+    click_ctx: click.Context,
+    root: Path,
+    endpoint: str,
+    kind: StoreKind | None,
+    store_url: str | None,
+    update_url: str | None,
+    chunk: int,
+    timeout: float,
 ) -> None:
     """Load the named graphs into a triple store; compare triple counts (help: PUSH_HELP)."""
     catalog = load(root)
-    target = store_url or default_store_url(endpoint)
-    remote = Endpoint.from_env(endpoint, timeout)
+    remote = Endpoint.from_env(endpoint, timeout, kind=kind)
+    auth = remote.auth
+    layout = layout_for(
+        remote.kind, endpoint, store_url, update_url, auth is not None and auth.has_credentials
+    )
     table = catalog.quad_table
+    sizes = catalog.triples_per_graph()
 
     def triples_of(graph: ox.NamedNode) -> Iterable[ox.Triple]:
         keys = ((s, p, o) for g, s, p, o in table.keys if g == str(graph))
         return table.iter_triples(keys)
 
-    with err.status("pushing…") as status:
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("triples"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err, transient=True) as bar:
+        tasks = {
+            g: bar.add_task(g.rsplit("/", 1)[-1], total=n or 1, start=False)
+            for g, n in sizes.items()
+        }
+
+        def sent(graph: ox.NamedNode, n: int) -> None:
+            bar.start_task(tasks[graph.value])
+            bar.update(tasks[graph.value], completed=n)
+
+        def done(graph: ox.NamedNode) -> None:
+            bar.start_task(tasks[graph.value])
+            bar.update(tasks[graph.value], completed=sizes[graph.value] or 1)
+
         counts = push(
             triples_of,
             catalog.graphs.all(),
             remote,
-            target,
-            progress=lambda g: status.update(f"pushed <{g.value}>"),
+            layout.store,
+            progress=done,
+            update_url=layout.update,
+            chunk_triples=chunk,
+            on_chunk=sent,
         )
-    shown = Table(title=f"Pushed to {target}")
+    how = "swapped in with MOVE" if layout.update else "one PUT per graph"
+    shown = Table(title=f"Pushed to {layout.store} ({remote.kind}, {how})")
     for header in ("graph", "local triples", "store triples", "match"):
         shown.add_column(header, justify="right" if "triples" in header else "left")
     for c in counts:
