@@ -217,3 +217,20 @@ def test_cli_push_to_virtuoso(
     assert proc.returncode == 2
     assert "refused the Digest login of user 'dba' (HTTP 401)" in proc.stderr
     assert "Broken pipe" not in proc.stderr and "done (wholly new): none" in proc.stderr
+
+
+def test_queries_through_the_digest_endpoint(pushed: VirtuosoServer, catalog: Catalog) -> None:
+    """/sparql-auth asks for Digest: the first query meets the challenge, later ones reuse it."""
+    url = pushed.url + "/sparql-auth"
+    graphs = [g.value for g in catalog.graphs.all()]
+    auth = HttpAuth(user=pushed.user, password=pushed.password)
+    endpoint = Endpoint(url, 30, graphs, None, "virtuoso", auth)
+    query = load_queries(catalog.paths.queries)["language"]
+    for _ in range(2):
+        rows = run_stored(endpoint, query, {"language": "es"}, catalog.lexicon).values()
+        assert rows == catalog.query("language", language="es")
+    wrong = Endpoint(url, 30, graphs, None, "virtuoso", HttpAuth(user="dba", password="bad"))
+    with pytest.raises(EndpointError, match=r"refused the Digest login of user 'dba' \(HTTP 401\)"):
+        wrong.select("SELECT * WHERE { ?s ?p ?o } LIMIT 1")
+    with pytest.raises(EndpointError, match=r"asks for a login \(HTTP 401\)"):
+        Endpoint(url, 30, graphs, None, "virtuoso").select("SELECT * WHERE { ?s ?p ?o } LIMIT 1")
