@@ -33,6 +33,7 @@ from resource_kg.remote import (
     PushInterrupted,
     push,
     quads_source,
+    with_dataset,
 )
 
 
@@ -423,3 +424,31 @@ def test_store_killed_mid_push_then_rerun(tmp_path: Path, catalog: Catalog) -> N
         assert rows == catalog.query("language", language="es")
     finally:
         server.kill()
+
+
+def test_with_dataset_names_the_graphs_before_the_top_level_where() -> None:
+    text = (
+        "PREFIX ex: <http://ex.org/where>\n# WHERE in a comment\n"
+        'SELECT ?s (COUNT(?o) AS ?n) WHERE { ?s ex:p "WHERE {" . { SELECT ?o WHERE { ?o ?p ?q } } }'
+    )
+    out = with_dataset(text, ["https://g/1", "https://g/2"])
+    head, _, rest = out.partition("FROM <https://g/1> FROM NAMED <https://g/1> ")
+    assert head.endswith("(COUNT(?o) AS ?n) ") and rest.startswith(
+        "FROM <https://g/2> FROM NAMED <https://g/2>\nWHERE { ?s ex:p"
+    )
+    assert with_dataset("SELECT * { ?s ?p ?o }", ["https://g"]).startswith(
+        "SELECT * FROM <https://g> FROM NAMED <https://g>\n{"
+    )
+    with pytest.raises(ValueError):
+        with_dataset("SELECT * { ?s ?p ?o }", ["https://g> } DROP ALL #"])
+
+
+@pytest.mark.parametrize("mode", ["protocol", "from"])
+def test_both_ways_of_naming_the_graphs_give_the_same_rows(
+    pushed: str, catalog: Catalog, mode: str
+) -> None:
+    graphs = [g.value for g in catalog.graphs.all()]
+    endpoint = Endpoint(pushed, 30, graphs, None, "oxigraph", None, mode)  # type: ignore[arg-type]
+    queries = load_queries(catalog.paths.queries)
+    for name, params, expected in CASES:
+        assert run_stored(endpoint, queries[name], params, catalog.lexicon).values() == expected
