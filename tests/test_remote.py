@@ -138,6 +138,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, "text/html", b"<html><body>Welcome to the portal</body></html>")
         elif mode == "badjson":
             self._send(200, "application/sparql-results+json", b"{not json")
+        elif mode == "partial":  # Virtuoso's anytime answer, cut by its time limit
+            self.extra = [
+                ("X-SQL-State", "S1TAT"),
+                ("X-SQL-Message", "RC...: Returning incomplete results"),
+            ]
+            self._send(
+                200,
+                "application/sparql-results+json",
+                b'{"head": {"vars": []}, "results": {"bindings": []}}',
+            )
         else:
             doc = {"head": {"vars": ["x"]}, "results": {"bindings": [
                 {"x": {"type": "literal", "value": "ok"}}]}}  # fmt: skip
@@ -150,6 +160,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(code)
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))
+            for name, value in getattr(self, "extra", []):
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
@@ -181,6 +193,7 @@ def fake_endpoint() -> Iterator[Any]:
         ("error", "answered HTTP 500"),
         ("html", r"non-SPARQL content \(text/html\)"),
         ("badjson", "invalid JSON"),
+        ("partial", r"incomplete results \(X-SQL-State S1TAT: RC\.\.\.: Returning incomplete"),
         ("slow", "did not answer"),
     ],
 )

@@ -261,6 +261,9 @@ class Endpoint:
         try:
             response = client.query().response
             content_type = response.headers.get("Content-Type", "") or ""
+            # Virtuoso's "anytime" answers: cut at MaxQueryExecutionTime, flagged only here.
+            sql_state = response.headers.get("X-SQL-State")
+            sql_message = response.headers.get("X-SQL-Message", "")
             body = response.read()
         except Unauthorized as exc:
             raise _Unauthorized(Answer(401, http.client.HTTPMessage(), b"")) from exc
@@ -279,6 +282,11 @@ class Endpoint:
             raise self._error(reason(exc.reason)) from exc
         except (ConnectionError, OSError) as exc:
             raise self._error(reason(exc)) from exc
+        if sql_state:
+            raise self._error(
+                f"answered with incomplete results (X-SQL-State {sql_state}: "
+                f"{snippet(sql_message)}); raise its MaxQueryExecutionTime"
+            )
         if "json" not in content_type.lower():
             raise self._error(
                 f"answered with non-SPARQL content ({content_type or 'no content type'}): "
