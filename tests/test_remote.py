@@ -465,3 +465,29 @@ def test_both_ways_of_naming_the_graphs_give_the_same_rows(
     queries = load_queries(catalog.paths.queries)
     for name, params, expected in CASES:
         assert run_stored(endpoint, queries[name], params, catalog.lexicon).values() == expected
+
+
+def test_cli_push_to_a_generic_store_puts_each_graph_whole(
+    oxigraph_server: str, catalog: Catalog
+) -> None:
+    args = [*RKG, "push", str(FIXTURE), "--endpoint", oxigraph_server + "/query"]
+    proc = subprocess.run([*args, "--store-kind", "generic"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "(generic, one PUT per graph)" in proc.stdout
+    proc = subprocess.run(
+        [
+            *args,
+            "--store-kind",
+            "generic",
+            "--update",
+            oxigraph_server + "/update",
+            "--chunk",
+            "50",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "(generic, swapped in with MOVE)" in proc.stdout
+    endpoint = remote(oxigraph_server + "/query", catalog)
+    assert endpoint.count_triples(catalog.graphs.all()) == catalog.triples_per_graph()
