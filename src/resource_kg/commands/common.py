@@ -5,6 +5,7 @@ imports them all and holds the entry point."""
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from pathlib import Path
 
 import click
@@ -42,6 +43,9 @@ def load(
     from resource_kg.store import incremental
 
     catalog = Catalog.load(root, today=today) if fresh else incremental.load(root, today=today)
+    # The catalog lives until the command ends: move its millions of objects out of the
+    # collector's sight, or its first full pass scans them all (≈ 2 s at 100k resources).
+    gc.freeze()
     if not quiet:
         for diag in catalog.diagnostics:
             err.print(f"warning: {diag}", markup=False)

@@ -154,7 +154,7 @@ def publish(
             write_plain(tmp / SUMS, sha256sums(tmp, written))
         files = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file())
         _make_readable(tmp)
-        os.sync()
+        _fsync_tree(tmp)
         try:
             os.rename(tmp, target)
         except OSError as exc:  # another publish of the same version finished first
@@ -181,3 +181,21 @@ def _make_readable(folder: Path) -> None:
     folder.chmod(0o755)
     for p in folder.rglob("*"):
         p.chmod(0o755 if p.is_dir() else 0o644)
+
+
+def _fsync_tree(folder: Path) -> None:
+    """Flush every file of the new release, and its folders, to disk before it is renamed in:
+    a crash right after the rename must not leave a release of empty files."""
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+    for directory in [folder, *(p for p in folder.rglob("*") if p.is_dir())]:
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

@@ -216,16 +216,13 @@ def load(
 ) -> StoredCatalog:
     """`Catalog.load(root, today=today)`, reusing the entries of unchanged record files.
 
-    Holds the catalog's lock meanwhile. The cyclic garbage collector is paused: decoding
-    millions of small objects otherwise triggers full collections over and over; what was made
-    is then frozen (`gc.freeze`), as it lives as long as the catalog."""
+    Holds the catalog's lock meanwhile. The cyclic garbage collector is paused while entries
+    are decoded: millions of small objects otherwise trigger full collections over and over."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         with locked(root) as folder:
-            catalog = _load(Path(root), folder, today, save)
-        gc.freeze()
-        return catalog
+            return _load(Path(root), folder, today, save)
     finally:
         if enabled:
             gc.enable()
