@@ -404,9 +404,16 @@ def test_lists_split_by_known_labels_longest_first(
     assert [item.label for item in splitter.split(text, run_together)] == labels
 
 
-def test_url_key_ignores_www_scheme_and_trailing_slash() -> None:
-    assert url_key("https://www.healthcenterinfo.org/details/?id=4184") == url_key(
-        "http://healthcenterinfo.org/details?id=4184"
+def test_url_key_ignores_www_scheme_case_and_trailing_slash() -> None:
+    """One normalization for import, build and the duplicate-url shape."""
+    from resource_kg import graph
+
+    assert url_key is graph.url_key
+    assert url_key("https://www.healthcenterinfo.org/details/?id=4184/") == url_key(
+        "http://healthcenterinfo.org/details/?id=4184"
+    )
+    assert url_key("https://example.org/Toolkits/Heat") == url_key(
+        "https://example.org/toolkits/heat/"
     )
     assert url_key("https://healthcenterinfo.org/details/?id=4184") != url_key(
         "https://healthcenterinfo.org/details/?id=4185"

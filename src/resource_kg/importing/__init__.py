@@ -16,6 +16,7 @@ CSV and JSON Lines exports are read by `records` and written back by `recordfile
 
 from __future__ import annotations
 
+from resource_kg.graph import url_key
 from resource_kg.importing.importer import (
     NEW_STATUS,
     Entry,
@@ -53,7 +54,6 @@ from resource_kg.importing.reader import (
     id_from_url,
     page_files,
     slug_id,
-    url_key,
 )
 
 __all__ = [

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from resource_kg.errors import RkgError
-from resource_kg.graph import FIELD_SPECS
-from resource_kg.importing.reader import PageReader, PageRecord, UnknownLabel, url_key
+from resource_kg.graph import FIELD_SPECS, url_key
+from resource_kg.importing.reader import PageReader, PageRecord, UnknownLabel
 from resource_kg.recordfile import canonical, changed_fields, header_comments, write_record
 from resource_kg.records import FIELDS, Record, Value
 from resource_kg.vocab import Lexicon, normalize

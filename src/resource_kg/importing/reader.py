@@ -77,15 +77,6 @@ def slug_id(title: str) -> str:
     return slug
 
 
-def url_key(url: str) -> str:
-    """The same page whether written with www or not, http or https, a trailing slash or not."""
-    parts = urlsplit(url.strip())
-    host = parts.netloc.lower().removeprefix("www.")
-    key = host + parts.path.rstrip("/")
-    query = parts.query.rstrip("/")
-    return f"{key}?{query}" if query else key
-
-
 class PageReader:
     """Reads pages into record values; label matchers are built once, for every page of a run."""
 
