@@ -22,26 +22,9 @@ if REQUIRED:
 else:
     playwright_sync = pytest.importorskip("playwright.sync_api")
 
+from test_site_browser import CHROMIUM_FLAGS, chromium_executable  # noqa: E402
+
 HOUSING = "Community, Health, and Housing Partnerships"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def _chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        message = "Debian's chromium is not installed (apt-get install chromium)"
-        if REQUIRED:
-            pytest.fail(message)
-        pytest.skip(message)
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +40,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    executable = _chromium()
+    executable = chromium_executable()
     with playwright_sync.sync_playwright() as p:
         b = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_FLAGS)
         try:

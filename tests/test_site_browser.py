@@ -48,7 +48,8 @@ CHROMIUM_FLAGS = [
 ]
 
 
-def _chromium() -> str:
+def chromium_executable() -> str:
+    """Debian's Chromium (the browser tests of the site, of rkg serve and of the web face)."""
     found = shutil.which("chromium") or shutil.which("chromium-browser")
     if found is None:
         message = "Debian's chromium is not installed (apt-get install chromium)"
@@ -81,7 +82,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    executable = _chromium()
+    executable = chromium_executable()
     with playwright_sync.sync_playwright() as p:
         b = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_FLAGS)
         try:
