@@ -22,7 +22,7 @@ if REQUIRED:
 else:
     playwright_sync = pytest.importorskip("playwright.sync_api")
 
-from test_site_browser import CHROMIUM_FLAGS, chromium_executable  # noqa: E402
+from test_site_browser import launched_chromium  # noqa: E402
 
 HOUSING = "Community, Health, and Housing Partnerships"
 
@@ -40,13 +40,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    executable = chromium_executable()
-    with playwright_sync.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_FLAGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    yield from launched_chromium()
 
 
 def _shown_ids(page: Any) -> list[str]:

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 from test_serve import REPO, Server, start_server, stop_server
-from test_site_browser import CHROMIUM_FLAGS, chromium_executable
+from test_site_browser import launched_chromium
 
 REQUIRED = os.environ.get("RKG_REQUIRE_BROWSER") == "1"
 if REQUIRED:
@@ -71,13 +71,7 @@ def big_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    executable = chromium_executable()
-    with playwright_sync.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_FLAGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    yield from launched_chromium()
 
 
 class Watched:
