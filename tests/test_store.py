@@ -21,8 +21,8 @@ from resource_kg import Catalog
 from resource_kg.errors import QueryError
 from resource_kg.query import EmbeddedEngine, load_queries, run_stored
 from resource_kg.store import incremental, querystore
-from resource_kg.store.fingerprint import code_fingerprint
-from resource_kg.store.state import locked, store_dir
+from resource_kg.store.fingerprint import RACY_NS, code_fingerprint
+from resource_kg.store.state import connect, locked, store_dir
 from resource_kg.validate import FORMATS, validate
 
 HERE = Path(__file__).resolve().parent
@@ -121,12 +121,57 @@ def test_same_size_edit_with_the_time_restored_is_seen(tmp_path: Path) -> None:
     assert ",1950" in line
 
 
+def test_the_hash_memo_rereads_a_same_size_edit_with_the_time_restored(tmp_path: Path) -> None:
+    """Files hashed long after their last change are not re-read (their recorded hash is
+    vouched for by size, mtime, ctime, inode); an in-place same-size edit with the mtime put
+    back still changes the ctime, so query and validate see it; equal to a fresh build."""
+    root = tmp_path / "catalog"
+    shutil.copytree(ROOT / "data", root / "data")
+    shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
+    time.sleep(RACY_NS / 1e9 + 0.2)  # older than the racy margin: the memo may vouch for them
+    first = rkg("query", "language", str(root), "-p", "language=English", "--format", "csv")
+    assert first.returncode == 0, first.stderr
+
+    def hashed_at() -> dict[str, int]:
+        with locked(root) as folder:
+            db = connect(folder)
+            try:
+                return {p: at for p, at in db.execute("SELECT path, hashed FROM file_stats")}
+            finally:
+                db.close()
+
+    before = hashed_at()
+    assert "data/resources/3182.yaml" in before
+    rkg("query", "language", str(root), "-p", "language=English", "--format", "csv")
+    assert hashed_at() == before  # nothing re-read: every hash vouched for
+    record = root / "data" / "resources" / "3182.yaml"
+    old = record.stat()
+    text = record.read_text(encoding="utf-8")
+    with record.open("r+", encoding="utf-8") as handle:  # in place: same inode
+        handle.write(text.replace("year: 2021", "year: 1950"))
+    os.utime(record, ns=(old.st_atime_ns, old.st_mtime_ns))
+    assert (record.stat().st_size, record.stat().st_mtime_ns) == (old.st_size, old.st_mtime_ns)
+    assert record.stat().st_ino == old.st_ino
+    rows = rkg("query", "language", str(root), "-p", "language=English", "--format", "csv")
+    line = next(x for x in rows.stdout.splitlines() if ",3182," in x)
+    assert ",1950" in line
+    after = hashed_at()
+    assert after["data/resources/3182.yaml"] > before["data/resources/3182.yaml"]
+    assert {p: t for p, t in after.items() if "3182" not in p} == {
+        p: t for p, t in before.items() if "3182" not in p
+    }
+    again = rkg("validate", str(root), "--date", "2025-06-01")
+    plain = rkg("validate", str(root), "--date", "2025-06-01", "--no-cache")
+    assert again.returncode == 1 and "1950" in again.stdout
+    assert plain.stdout == again.stdout
+
+
 def test_a_changed_source_file_of_the_package_changes_the_fingerprint(tmp_path: Path) -> None:
     """A copy of the package with one constant edited computes another fingerprint."""
     package = Path(str(__import__("resource_kg").__file__)).resolve().parent
     copy_of = tmp_path / "site" / "resource_kg"
     shutil.copytree(package, copy_of, ignore=shutil.ignore_patterns("__pycache__"))
-    probe = "from resource_kg.store.fingerprint import code_fingerprint; print(code_fingerprint())"
+    probe = "from resource_kg.store.fingerprint import RACY_NS, code_fingerprint; print(code_fingerprint())"
     env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
 
     def fingerprint() -> str:

@@ -1,5 +1,8 @@
 """What the catalog store's freshness is decided on: hashes of bytes, never sizes or times.
 
+(`HashMemo` spares re-reading a record file whose stat identity, ctime included, is provably
+what it was when it was hashed; the hash still decides.)
+
 A cached answer is reused only when every byte it was computed from is the same: each input
 file is hashed, and the whole store is keyed by the fingerprint of the code that computes it
 (every source file of the installed package, found by walking the package, plus the versions
@@ -11,6 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import os
+import sqlite3
+import time
 from functools import cache
 from pathlib import Path
 
@@ -57,3 +63,79 @@ def files_digest(named: list[tuple[str, str]]) -> str:
     for name, sha in sorted(named):
         digest.update(f"{name}\0{sha}\n".encode())
     return digest.hexdigest()
+
+
+#: A file's stat identity: size, mtime, ctime (ns), inode, device.
+StatKey = tuple[int, int, int, int, int]
+#: A recorded hash is reused only for a file last changed at least this long before it was
+#: hashed, so an edit in the same timestamp tick as the hashing (a coarse clock) is never missed.
+RACY_NS = 2_000_000_000
+
+
+def stat_key(path: str) -> StatKey:
+    st = os.stat(path)
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+
+
+class HashMemo:
+    """The content hash of each record file, re-read only when the file may have changed.
+
+    Hashing reads every byte: at 100k record files that is 3.5 s before any query can run.
+    A file whose stat identity (size, mtime, ctime, inode, device) is what it was when it was
+    hashed keeps its hash. ctime is what makes this safe where size and mtime alone are not:
+    the kernel sets it on every write, rename or `touch -r`, and no user call sets it back, so a
+    same-size edit with its time restored still changes it. A file changed within `RACY_NS` of
+    its hashing is hashed again next time. Freshness is still decided by the hash; the stat
+    only says when the recorded hash is known to be the file's."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self.known: dict[str, tuple[StatKey, str, int]] = {
+            row[0]: ((row[1], row[2], row[3], row[4], row[5]), row[6], row[7])
+            for row in db.execute(
+                "SELECT path, size, mtime, ctime, ino, dev, sha, hashed FROM file_stats"
+            )
+        }
+        self.fresh: dict[str, tuple[StatKey, str, int]] = {}
+
+    def recorded(self, path: str, shown: str) -> str | None:
+        """The hash recorded for `shown` when the file at `path` is provably unchanged since."""
+        hit = self.known.get(shown)
+        if hit is None:
+            return None
+        key, sha, hashed = hit
+        try:
+            now = stat_key(path)
+        except OSError:
+            return None
+        if now != key or max(key[1], key[2]) > hashed - RACY_NS:
+            return None
+        return sha
+
+    def read(self, path: str, shown: str) -> tuple[str, bytes]:
+        """Read and hash the file, remembering its identity as statted *before* the read: a
+        change during the read gives it another ctime, so it is hashed again next time."""
+        key = stat_key(path)
+        at = time.time_ns()
+        with open(path, "rb") as handle:
+            data = handle.read()
+        sha = hash_bytes(data)
+        self.fresh[shown] = (key, sha, at)
+        return sha, data
+
+    def save(self, present: set[str]) -> None:
+        """Write the newly hashed files' identities; forget files no longer present."""
+        gone = [(p,) for p in self.known if p not in present]
+        if not self.fresh and not gone:
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.executemany("DELETE FROM file_stats WHERE path = ?", gone)
+            self.db.executemany(
+                "INSERT OR REPLACE INTO file_stats VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(p, *key, sha, at) for p, (key, sha, at) in sorted(self.fresh.items())],
+            )
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise

@@ -45,7 +45,7 @@ from resource_kg.graph import (
     url_key,
 )
 from resource_kg.records import RECORD_SUFFIXES, Record, claim_id, read_file
-from resource_kg.store.fingerprint import code_fingerprint, hash_bytes
+from resource_kg.store.fingerprint import HashMemo, code_fingerprint, hash_bytes
 from resource_kg.store.state import connect, get_meta, locked, set_meta
 from resource_kg.tagging import Tag, Tagger
 from resource_kg.validate import Parts, record_digest
@@ -275,14 +275,24 @@ def setup(root: Path, today: dt.date | None) -> Setup:
     )
 
 
-def scan(root: Path, paths: Any) -> Iterator[tuple[str, str, bytes]]:
-    """(path as shown, content hash, bytes) of every record file, in the catalog's order."""
+def scan(root: Path, paths: Any, memo: HashMemo) -> Iterator[tuple[str, str, bytes | None]]:
+    """(path as shown, content hash, bytes) of every record file, in the catalog's order.
+
+    The bytes are None when the memo vouches for the recorded hash (the file was not read)."""
     for shown in _list_files(paths.resources, root):
-        try:
-            data = (root / shown).read_bytes()
-        except OSError as exc:
-            raise StructureError(f"cannot read file: {exc.strerror}", file=shown) from exc
-        yield shown, hash_bytes(data), data
+        path = os.path.join(root, shown)
+        sha = memo.recorded(path, shown)
+        if sha is not None:
+            yield shown, sha, None
+            continue
+        yield shown, *read_file_bytes(memo, path, shown)
+
+
+def read_file_bytes(memo: HashMemo, path: str, shown: str) -> tuple[str, bytes]:
+    try:
+        return memo.read(path, shown)
+    except OSError as exc:
+        raise StructureError(f"cannot read file: {exc.strerror}", file=shown) from exc
 
 
 def read_records_of(root: Path, shown: str, data: bytes) -> list[Record]:
@@ -317,15 +327,19 @@ def _load(root: Path, folder: Path, today: dt.date | None, save: bool) -> Stored
         records: list[Record] = []
         cached: dict[str, Entry] = {}
         seen: dict[str, Record] = {}
-        for shown, sha, data in scan(root, paths):
-            files[shown] = sha
+        memo = HashMemo(db)
+        for shown, sha, data in scan(root, paths, memo):
             hit = old.get(shown)
             entries: list[Entry] | None = None
+            if data is None and (hit is None or hit[0] != sha):
+                sha, data = read_file_bytes(memo, os.path.join(root, shown), shown)
+            files[shown] = sha
             if hit is not None and hit[0] == sha:
                 entries = decode_entries(hit[1], shown, pool)
                 file_records = [e.record for e in entries]
             else:
                 dirty.add(shown)
+                assert data is not None
                 file_records = read_records_of(root, shown, data)
             for i, record in enumerate(file_records):
                 claim_id(record, seen)
@@ -366,6 +380,8 @@ def _load(root: Path, folder: Path, today: dt.date | None, save: bool) -> Stored
         gone = old.keys() - files.keys()
         if save and (dirty or gone or not old):
             _save(db, context, files, records, by_id, dirty, gone, fresh=not old)
+        if save:
+            memo.save(set(files))
     finally:
         db.close()
 

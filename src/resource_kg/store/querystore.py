@@ -16,6 +16,7 @@ of the catalog; anything else goes through the full incremental load (`sync`).
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import sqlite3
 from collections.abc import Iterable, Iterator
@@ -24,7 +25,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from resource_kg.graph import PROV, TermTable, resource_iri
-from resource_kg.store.fingerprint import files_digest
+from resource_kg.store.fingerprint import HashMemo, files_digest
 from resource_kg.store.incremental import (
     Entry,
     SortedOnUse,
@@ -33,6 +34,7 @@ from resource_kg.store.incremental import (
     decode_entries,
     encode_entries,
     load,
+    read_file_bytes,
     read_records_of,
     scan,
     setup,
@@ -161,15 +163,22 @@ def refresh(root: Path | str) -> tuple[Path, str]:
 def _quick(root: Path, folder: Path) -> str | None:
     """Update the store from the changed record files alone, or None when that is not safe."""
     up = setup(root, None)
-    hashes = {shown: sha for shown, sha, _data in scan(root, up.paths)}
-    digest = files_digest(list(hashes.items()))
     target = folder / STORE_FOLDER
     db = connect(folder)
     try:
+        memo = HashMemo(db)
+        hashes: dict[str, str] = {}
+        read: dict[str, bytes] = {}
+        for shown, sha, data in scan(root, up.paths, memo):
+            hashes[shown] = sha
+            if data is not None:
+                read[shown] = data
+        digest = files_digest(list(hashes.items()))
         clean = get_meta(db, "store_clean") == up.context and target.is_dir()
         if not clean or get_meta(db, "build_context") != up.context:
             return None
         if get_meta(db, "store_files") == digest:
+            memo.save(set(hashes))
             return "unchanged"
         old = dict(db.execute("SELECT path, sha FROM files").fetchall())
         if get_meta(db, "store_files") != files_digest(list(old.items())):
@@ -184,7 +193,11 @@ def _quick(root: Path, folder: Path) -> str | None:
             if path in old:
                 (text,) = db.execute("SELECT entries FROM files WHERE path = ?", (path,)).fetchone()
                 old_ids += [e.record.id for e in decode_entries(text, path, pool)]
-        records = [r for p in changed for r in read_records_of(root, p, (root / p).read_bytes())]
+        for p in changed:
+            if p not in read:  # its recorded hash is vouched for, but differs from the entry's
+                hashes[p], read[p] = read_file_bytes(memo, os.path.join(root, p), p)
+        digest = files_digest(list(hashes.items()))
+        records = [r for p in changed for r in read_records_of(root, p, read[p])]
         if sorted(old_ids) != sorted(r.id for r in records):
             return None  # ids appeared or vanished: replaced_by and duplicates need every record
         known = {rid for (rid,) in db.execute("SELECT id FROM store_records")}
@@ -202,6 +215,7 @@ def _quick(root: Path, folder: Path) -> str | None:
         )
         _record_state(db, old_ids, fresh, up.context, digest)
         db.execute("COMMIT")
+        memo.save(set(hashes))
         return f"updated {len(fresh)} record(s) from {len(changed) + len(removed)} file(s)"
     finally:
         db.close()
