@@ -296,12 +296,15 @@ def test_file_listing_equals_record_files(tmp_path: Path) -> None:
     from resource_kg.records import record_files
 
     folder = tmp_path / "resources"
-    for name in ("b.yaml", "a.YML", "sub/z.csv", "sub-dir/y.jsonl", "sub/deeper/x.yaml", "n.txt"):
+    names = ("b.yaml", "a.YML", "sub/z.csv", "sub-dir/y.jsonl", "sub/deeper/x.yaml", "sub.yaml")
+    for name in (*names, "n.txt", "sub0/w.json"):
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text("id: x\n", encoding="utf-8")
-    listed = [tmp_path / shown for shown in incremental._list_files(folder, tmp_path)]
+    pairs = incremental._list_files(folder, tmp_path)
+    listed = [tmp_path / shown for shown, _path in pairs]
     assert listed == record_files(folder)
-    assert len(listed) == 5
+    assert [Path(path) for _shown, path in pairs] == listed
+    assert len(listed) == 6
 
 
 # ---------------------------------------------------------------- random edit sequences

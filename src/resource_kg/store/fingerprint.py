@@ -90,27 +90,29 @@ class HashMemo:
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
-        self.known: dict[str, tuple[StatKey, str, int]] = {
-            row[0]: ((row[1], row[2], row[3], row[4], row[5]), row[6], row[7])
+        self.known: dict[str, tuple[StatKey, str]] = {
+            row[0]: ((row[1], row[2], row[3], row[4], row[5]), row[6])
             for row in db.execute(
-                "SELECT path, size, mtime, ctime, ino, dev, sha, hashed FROM file_stats"
+                "SELECT path, size, mtime, ctime, ino, dev, sha FROM file_stats"
+                " WHERE max(mtime, ctime) <= hashed - ?",
+                (RACY_NS,),
             )
         }
         self.fresh: dict[str, tuple[StatKey, str, int]] = {}
+        self.present: set[str] = set()
 
     def recorded(self, path: str, shown: str) -> str | None:
         """The hash recorded for `shown` when the file at `path` is provably unchanged since."""
+        self.present.add(shown)
         hit = self.known.get(shown)
         if hit is None:
             return None
-        key, sha, hashed = hit
         try:
-            now = stat_key(path)
+            st = os.stat(path)
         except OSError:
             return None
-        if now != key or max(key[1], key[2]) > hashed - RACY_NS:
-            return None
-        return sha
+        now = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+        return hit[1] if now == hit[0] else None
 
     def read(self, path: str, shown: str) -> tuple[str, bytes]:
         """Read and hash the file, remembering its identity as statted *before* the read: a
@@ -121,11 +123,14 @@ class HashMemo:
             data = handle.read()
         sha = hash_bytes(data)
         self.fresh[shown] = (key, sha, at)
+        self.present.add(shown)
         return sha, data
 
-    def save(self, present: set[str]) -> None:
-        """Write the newly hashed files' identities; forget files no longer present."""
-        gone = [(p,) for p in self.known if p not in present]
+    def save(self) -> None:
+        """Write the newly hashed files' identities; forget files not seen by this scan."""
+        gone = [
+            (p,) for (p,) in self.db.execute("SELECT path FROM file_stats") if p not in self.present
+        ]
         if not self.fresh and not gone:
             return
         self.db.execute("BEGIN IMMEDIATE")

@@ -176,27 +176,28 @@ def decode_entries(text: str, file: str, pool: dict[str, str]) -> list[Entry]:
 # ---------------------------------------------------------------- loading
 
 
-def _list_files(folder: Path, root: Path) -> list[str]:
-    """`records.record_files(folder)` from one directory scan, as paths relative to root.
+def _list_files(folder: Path, root: Path) -> list[tuple[str, str]]:
+    """`records.record_files(folder)` from one directory scan: (path relative to root, path).
 
-    Same files, same order (pathlib orders paths by their parts), but names are joined as
-    strings and sorted by a key instead of Path comparisons: 0.5 s instead of 3.5 s for 100k."""
-    found: list[tuple[tuple[str, ...], str]] = []
+    Same files, same order (pathlib orders paths by their parts, which is each directory's
+    entries in name order, depth first), but names are joined and sorted as plain strings:
+    0.3 s instead of 3.5 s for 100k."""
+    found: list[tuple[str, str]] = []
     if not folder.is_dir():
         return []
 
-    def scan(directory: str, shown: str, parts: tuple[str, ...]) -> None:
-        with os.scandir(directory) as entries:
-            for entry in entries:
-                name = entry.name
-                if entry.is_dir() and not entry.is_symlink():
-                    scan(entry.path, os.path.join(shown, name), (*parts, name))
-                elif entry.is_file() and os.path.splitext(name)[1].lower() in RECORD_SUFFIXES:
-                    found.append(((*parts, name), os.path.join(shown, name)))
+    def scan(directory: str, shown: str) -> None:
+        with os.scandir(directory) as listing:
+            entries = sorted(listing, key=lambda e: e.name)
+        for entry in entries:
+            name = entry.name
+            if entry.is_dir() and not entry.is_symlink():
+                scan(entry.path, f"{shown}/{name}")
+            elif entry.is_file() and os.path.splitext(name)[1].lower() in RECORD_SUFFIXES:
+                found.append((f"{shown}/{name}", entry.path))
 
-    scan(str(folder), str(folder.relative_to(root)), folder.parts)
-    found.sort(key=lambda item: item[0])
-    return [shown for _, shown in found]
+    scan(str(folder), folder.relative_to(root).as_posix())
+    return found
 
 
 def build_context(root: Path, files: list[Path], settings: Any, year: int) -> str:
@@ -279,8 +280,7 @@ def scan(root: Path, paths: Any, memo: HashMemo) -> Iterator[tuple[str, str, byt
     """(path as shown, content hash, bytes) of every record file, in the catalog's order.
 
     The bytes are None when the memo vouches for the recorded hash (the file was not read)."""
-    for shown in _list_files(paths.resources, root):
-        path = os.path.join(root, shown)
+    for shown, path in _list_files(paths.resources, root):
         sha = memo.recorded(path, shown)
         if sha is not None:
             yield shown, sha, None
@@ -381,7 +381,7 @@ def _load(root: Path, folder: Path, today: dt.date | None, save: bool) -> Stored
         if save and (dirty or gone or not old):
             _save(db, context, files, records, by_id, dirty, gone, fresh=not old)
         if save:
-            memo.save(set(files))
+            memo.save()
     finally:
         db.close()
 

@@ -178,7 +178,7 @@ def _quick(root: Path, folder: Path) -> str | None:
         if not clean or get_meta(db, "build_context") != up.context:
             return None
         if get_meta(db, "store_files") == digest:
-            memo.save(set(hashes))
+            memo.save()
             return "unchanged"
         old = dict(db.execute("SELECT path, sha FROM files").fetchall())
         if get_meta(db, "store_files") != files_digest(list(old.items())):
@@ -215,7 +215,7 @@ def _quick(root: Path, folder: Path) -> str | None:
         )
         _record_state(db, old_ids, fresh, up.context, digest)
         db.execute("COMMIT")
-        memo.save(set(hashes))
+        memo.save()
         return f"updated {len(fresh)} record(s) from {len(changed) + len(removed)} file(s)"
     finally:
         db.close()
