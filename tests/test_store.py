@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from resource_kg import Catalog
 from resource_kg.errors import QueryError
 from resource_kg.query import EmbeddedEngine, load_queries, run_stored
+from resource_kg.store import answers as answers_module
 from resource_kg.store import incremental, querystore
 from resource_kg.store.fingerprint import RACY_NS, code_fingerprint
 from resource_kg.store.state import connect, locked, store_dir
@@ -472,3 +473,65 @@ def test_a_year_beyond_64_bits_survives_the_store(tmp_path: Path) -> None:
     again = same_as_fresh(root)  # read back from the store
     assert again.record("r1") is not None
     assert again.record("r1").values["year"] == int("9" * 30)  # type: ignore[union-attr]
+
+
+# ---------------------------------------------------------------- kept answers
+
+
+def test_kept_answers_equal_the_plain_engine_and_follow_edits(tmp_path: Path) -> None:
+    """Every stored question: the kept answer (first computed, then read back) equals the
+    plain engine's rows, terms and order; an edit changes the state, so no stale answer."""
+    root = tmp_path / "catalog"
+    shutil.copytree(ROOT / "data", root / "data")
+    shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
+    catalog = Catalog.load(root)
+    queries = load_queries(catalog.paths.queries)
+
+    def answers() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], str]:
+        plain: dict[str, Any] = {}
+        first: dict[str, Any] = {}
+        again: dict[str, Any] = {}
+        with querystore.open_store(root) as store:
+            engine = EmbeddedEngine(store, catalog.graphs)
+            state = answers_module.store_state(store_dir(root))
+            assert state is not None
+            kept = answers_module.KeptAnswers(engine, store_dir(root), state)
+            for name, query in queries.items():
+                plain[name] = run_stored(engine, query, query.example, catalog.lexicon)
+                first[name] = run_stored(kept, query, query.example, catalog.lexicon)
+                again[name] = run_stored(kept, query, query.example, catalog.lexicon)
+        return plain, first, again, state
+
+    plain, first, again, state = answers()
+    assert any(r.rows for r in plain.values())
+    for name in queries:
+        assert first[name] == plain[name], name
+        assert again[name] == plain[name], name
+    with locked(root) as folder:
+        db = connect(folder)
+        hits = dict(db.execute("SELECT key, hits FROM answers").fetchall())
+        db.close()
+    assert len(hits) >= len(queries) - 1 and all(h >= 1 for h in hits.values())
+    # a new title for 3182: the state changes and the answers follow
+    record = root / "data" / "resources" / "3182.yaml"
+    text = record.read_text(encoding="utf-8")
+    record.write_text(text.replace("title: ", "title: Renamed ", 1), encoding="utf-8")
+    plain2, first2, _again2, state2 = answers()
+    assert state2 != state
+    for name in queries:
+        assert first2[name] == plain2[name], name
+    assert first2 != first  # some question shows the new title
+
+
+def test_rkg_query_twice_gives_the_same_output(tmp_path: Path) -> None:
+    root = tmp_path / "catalog"
+    shutil.copytree(ROOT / "data", root / "data")
+    shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
+    for args in (
+        ["keyword-pairs"],
+        ["audience-topic", "-p", "audience=PCAs", "-p", "topic=housing"],
+    ):
+        one = rkg("query", *args, str(root), "--format", "json")
+        two = rkg("query", *args, str(root), "--format", "json")
+        assert one.returncode == 0, one.stderr
+        assert one.stdout == two.stdout and one.stdout.strip()

@@ -50,7 +50,9 @@ from resource_kg.remote import (
     layout_for,
     push,
 )
+from resource_kg.store.answers import KeptAnswers, store_state
 from resource_kg.store.querystore import open_store
+from resource_kg.store.state import store_dir
 
 FORMATS = ("table", "csv", "tsv", "json", "markdown")
 
@@ -290,6 +292,9 @@ def query_command(
             with err.status("bringing the catalog store up to date…"):
                 store = stack.enter_context(open_store(root))
             runner = EmbeddedEngine(store, ctx.graphs, str(query.path))
+            state = store_state(store_dir(root))
+            if state is not None:  # the same text on the same store state: its kept answer
+                runner = KeptAnswers(runner, store_dir(root), state)
             result = run_stored(runner, query, params, ctx.lexicon)
         _show(result, query, fmt)
         return
