@@ -7,6 +7,10 @@ copy-on-write and starts in milliseconds; it reads jobs from a pipe and answers 
 `Outcome`. When a job passes its time limit the worker is killed and a fresh one forked in
 its place; the other workers keep answering meanwhile. A worker that finds its pipe closed
 (the server is gone) exits on its own.
+
+The pool keeps the answers (200s only, bounded in count and bytes) of the store it serves: a
+repeated question gets the same bytes without a worker. A reload (the live preview changed
+the data) drops them all, so a kept answer never outlives the data it was computed on.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import signal
 import threading
 import time
 import warnings
+from collections import OrderedDict
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from multiprocessing.context import ForkProcess
@@ -28,6 +33,9 @@ import pyoxigraph as ox
 from resource_kg.web.sparql import Job, Outcome, ProtocolError, run_job
 
 _FORK = multiprocessing.get_context("fork")
+#: How many answers, and how many bytes of them, a pool keeps for repeated questions.
+KEEP_ANSWERS = 1024
+KEEP_BYTES = 64 * 1024 * 1024
 
 
 class QueryTimeout(ProtocolError):
@@ -105,6 +113,11 @@ class WorkerPool:
         self._all: set[Worker] = set()
         self.killed = 0
         self.generation = 0
+        #: Answers of this generation's store by job: the same query on the same data gives
+        #: the same bytes, so a repeated question is not run again (cleared on every reload).
+        self.answers: OrderedDict[Job, Outcome] = OrderedDict()
+        self.answer_bytes = 0
+        self.keep_answers = True
 
     def start(self) -> None:
         """Fork the workers (call once the store is loaded, inside the serving event loop)."""
@@ -121,6 +134,8 @@ class WorkerPool:
         once, busy ones once their job is answered, so no job sees a half-updated store."""
         self.store = store
         self.generation += 1
+        self.answers.clear()
+        self.answer_bytes = 0
         stale: list[Worker] = []
         while not self._idle.empty():
             stale.append(self._idle.get_nowait())
@@ -134,6 +149,26 @@ class WorkerPool:
 
     async def run(self, job: Job) -> Outcome:
         """The job's outcome; a QueryTimeout when no worker is free in time or it overruns."""
+        kept = self.answers.get(job)
+        if kept is not None:
+            self.answers.move_to_end(job)
+            return kept
+        generation = self.generation
+        outcome = await self._run_on_worker(job)
+        if self.keep_answers and outcome.status == 200 and generation == self.generation:
+            self._keep(job, outcome)
+        return outcome
+
+    def _keep(self, job: Job, outcome: Outcome) -> None:
+        if len(outcome.body) > KEEP_BYTES // 8:
+            return
+        self.answers[job] = outcome
+        self.answer_bytes += len(outcome.body)
+        while len(self.answers) > KEEP_ANSWERS or self.answer_bytes > KEEP_BYTES:
+            _old, dropped = self.answers.popitem(last=False)
+            self.answer_bytes -= len(dropped.body)
+
+    async def _run_on_worker(self, job: Job) -> Outcome:
         started = time.monotonic()
         try:
             worker = await asyncio.wait_for(self._idle.get(), self.timeout)
