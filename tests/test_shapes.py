@@ -83,3 +83,25 @@ def test_shapes_pass_meta_shacl_and_sparql_checks_are_found() -> None:
         "VocabularyType",
     ]
     assert all("?this" in c.query and "$this" not in c.query for c in shapes.sparql)
+
+
+def test_kept_plans_read_back_equal_the_derived_plans(tmp_path: Path) -> None:
+    """The plans `rkg validate` keeps in its cache read back exactly as derived afresh."""
+    from resource_kg.validate import plan
+
+    plan.PLANS.clear()
+    plan.USED.clear()
+    shapes = load_shapes(ROOT / "shapes", ROOT)  # every plan derived now, from the text
+    fresh = dict(plan.PLANS)
+    assert len(fresh) == len({c.query for c in shapes.sparql}) > 0
+    kept = tmp_path / "shape-plans.json"
+    kept.write_text(plan.plans_json(), encoding="utf-8")
+    plan.PLANS.clear()
+    plan.read_plans(kept)
+    assert plan.PLANS == fresh
+    again = load_shapes(ROOT / "shapes", ROOT)  # from the kept plans: the same checks
+    assert again.sparql == shapes.sparql
+    plan.PLANS.clear()
+    kept.write_text("{not json", encoding="utf-8")
+    plan.read_plans(kept)  # an unreadable file is ignored, not an error
+    assert plan.PLANS == {}

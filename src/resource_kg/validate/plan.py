@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import rdflib
 from rdflib.plugins.sparql.parserutils import CompValue
 
 from resource_kg.errors import ValidationError
+from resource_kg.store.fingerprint import code_fingerprint
 from resource_kg.validate.terms import nt, to_ox
 
 # ---------------------------------------------------------------- SPARQL checks, derived
@@ -27,7 +31,61 @@ class QueryPlan:
     patterns: tuple[tuple[bool, str | None, str | None], ...]
 
 
+#: Plans derived in this process, or read back from the validation cache, by `plan_key`.
+PLANS: dict[str, tuple[str, QueryPlan]] = {}
+#: The keys `plan_query` was asked for in this process (what is worth keeping).
+USED: set[str] = set()
+
+
+def plan_key(head: str, select: str) -> str:
+    """The code that derives a plan and the text it is derived from, hashed."""
+    return hashlib.sha256(f"{code_fingerprint()}\0{head}\0{select}".encode()).hexdigest()
+
+
 def plan_query(head: str, select: str) -> tuple[str, QueryPlan]:
+    """`derive_plan`, remembered: parsing with rdflib takes ≈ 90 ms a constraint, and every
+    `rkg validate` would otherwise pay it for every SPARQL constraint before checking anything."""
+    key = plan_key(head, select)
+    USED.add(key)
+    hit = PLANS.get(key)
+    if hit is None:
+        hit = PLANS[key] = derive_plan(head, select)
+    return hit
+
+
+def read_plans(path: Path) -> None:
+    """Plans kept in `path` (JSON) by an earlier run; a file that does not read is ignored."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        for key, (query, join_safe, reads, patterns) in data.items():
+            PLANS.setdefault(
+                key,
+                (
+                    query,
+                    QueryPlan(
+                        bool(join_safe),
+                        None if reads is None else tuple(reads),
+                        tuple((bool(a), b, c) for a, b, c in patterns),
+                    ),
+                ),
+            )
+    except (OSError, ValueError, TypeError):
+        return
+
+
+def plans_json() -> str:
+    """The plans used in this process as JSON (what `read_plans` reads back)."""
+    return json.dumps(
+        {
+            key: [query, plan.join_safe, plan.reads, [list(p) for p in plan.patterns]]
+            for key, (query, plan) in sorted(PLANS.items())
+            if key in USED
+        },
+        sort_keys=True,
+    )
+
+
+def derive_plan(head: str, select: str) -> tuple[str, QueryPlan]:
     """The whole-graph form of a SHACL-SPARQL SELECT, derived from its text alone.
 
     SHACL pre-binds `$this` to one focus node at a time. Renaming `$this` to the variable

@@ -12,6 +12,7 @@ from resource_kg.validate.engine import DEFAULT_BATCH, Progress, fast_results
 from resource_kg.validate.focus import focus_from_keys
 from resource_kg.validate.mapping import Mapper
 from resource_kg.validate.parts import parts_of
+from resource_kg.validate.plan import PLANS, plans_json, read_plans
 from resource_kg.validate.reference import reference_results
 from resource_kg.validate.report import SORT_KEY, Report
 from resource_kg.validate.shapes import META_CHECKED, Shapes, load_shapes
@@ -42,9 +43,15 @@ def validate(
     checked = cache / "shapes-checked.txt" if cache is not None else None
     if checked is not None and checked.is_file():  # meta-SHACL passed on these shapes before
         META_CHECKED.update(checked.read_text(encoding="utf-8").split())
+    plans = cache / "shape-plans.json" if cache is not None else None
+    if plans is not None:
+        read_plans(plans)
+    known = set(PLANS)
     shapes = shapes or load_shapes(catalog.paths.shapes, catalog.paths.root)
     if checked is not None and shapes.digest in META_CHECKED:
         write_atomic(checked, shapes.digest + "\n")
+    if plans is not None and (set(PLANS) != known or not plans.is_file()):
+        write_atomic(plans, plans_json())
     if engine not in ("fast", "pyshacl"):
         raise ValidationError(f"unknown engine {engine!r}; use fast or pyshacl")
     parts = parts_of(catalog)
