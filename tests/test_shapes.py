@@ -98,7 +98,7 @@ def test_kept_plans_read_back_equal_the_derived_plans(tmp_path: Path) -> None:
     kept.write_text(plan.plans_json(), encoding="utf-8")
     plan.PLANS.clear()
     plan.read_plans(kept)
-    assert plan.PLANS == fresh
+    assert fresh == plan.PLANS
     again = load_shapes(ROOT / "shapes", ROOT)  # from the kept plans: the same checks
     assert again.sparql == shapes.sparql
     plan.PLANS.clear()
