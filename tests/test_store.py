@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -430,10 +431,14 @@ def test_two_runs_at_once_wait_for_each_other(tmp_path: Path) -> None:
             stderr=subprocess.PIPE,
             text=True,
         )
-        time.sleep(3.5)
+        assert waiting.stderr is not None
+        guard = threading.Timer(60, waiting.kill)  # never hang: no message in 60 s fails
+        guard.start()
+        told = waiting.stderr.readline()
+        guard.cancel()  # it says so once it has waited 2 s (however slow
+        assert "waiting for another rkg run" in told  # its start-up is on a busy machine)
         assert waiting.poll() is None  # still waiting for the lock held here
-    out, err = waiting.communicate(timeout=120)
-    assert "waiting for another rkg run" in err
+    out, _err = waiting.communicate(timeout=120)
     both = [
         subprocess.Popen(
             [RKG, "validate", str(root), "--date", "2025-06-01", "--format", "json"],
