@@ -296,7 +296,8 @@ def query_command(
     runner: Engine
     if endpoint:
         wait = DEFAULT_TIMEOUT if timeout is None else timeout
-        runner = Endpoint.from_env(endpoint, wait, [g.value for g in ctx.graphs.all()])
+        graphs = [g.value for g in ctx.graphs.all()]
+        runner = Endpoint.from_env(endpoint, wait, graphs, whole=True)
     elif engine == "rdflib":
         catalog = load(root, quiet=True)
         runner = RdflibEngine(catalog.dataset, str(query.path), allow_service, timeout)
