@@ -24,16 +24,18 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 import yaml
-from test_query import FIXTURE, RKG, T1
+from test_query import FIXTURE, RKG, ROOT, T1, valid_params, around, check_injection
 
 from resource_kg import Catalog
 from resource_kg.errors import QueryError
 from resource_kg.query import (
+    CONCEPT_KINDS,
     EmbeddedEngine,
     RdflibEngine,
     StoredQuery,
     Term,
     bind,
+    load_queries,
     parse_stored_query,
     run_stored,
     values_block,
@@ -459,3 +461,42 @@ def test_numbers_and_dates_are_bound_as_typed_literals() -> None:
     ]:
         terms = resolve_value(kind, value, Lexicon(), lambda _: [], day)
         assert bind(template, {"x": terms}) == f"SELECT * WHERE {{ VALUES ?_x {{ {term} }} }}"
+
+
+LABEL_KINDS = (*CONCEPT_KINDS, "topic-or-subtopic", "scheme")
+
+
+def _param_cases() -> list[tuple[str, str, str, str]]:
+    stored = load_queries(ROOT / "queries")
+    valid = valid_params()
+    return [
+        (q.name, p.name, p.kind, valid[q.name].get(p.name, p.example or ""))
+        for q in stored.values()
+        for p in q.params
+    ]
+
+
+@pytest.mark.parametrize(("name", "param", "kind", "valid"), _param_cases())
+def test_hostile_values_reach_binding(
+    catalog: Catalog, name: str, param: str, kind: str, valid: str
+) -> None:
+    """Issue 12: the injection cases of test_query reach binding for every label parameter.
+
+    Punctuation around a label is ignored by the lookup, so the value is bound (as the
+    label's IRI) and the rows are those of the plain label; numbers, dates, limits and
+    resource ids with the same punctuation are refused by their own check."""
+    query = load_queries(ROOT / "queries")[name]
+    spec = query.param(param)
+    assert spec is not None
+    base = {**valid_params()[name], param: valid}
+    plain = catalog.query(name, **base)
+    reached = []
+    for value in around(valid):
+        run = lambda n, p: catalog.query(n, **p)  # noqa: E731
+        if check_injection(run, name, param, value, spec.optional):
+            reached.append(value)
+            assert catalog.query(name, **{**base, param: value}) == plain, value
+    if kind in LABEL_KINDS:
+        assert reached and plain, (name, param)
+    else:
+        assert reached == [], (name, param, reached)
