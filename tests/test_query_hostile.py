@@ -24,7 +24,7 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 import yaml
-from test_query import FIXTURE, RKG, ROOT, T1, valid_params, around, check_injection
+from test_query import FIXTURE, RKG, ROOT, T1, around, check_injection, valid_params
 
 from resource_kg import Catalog
 from resource_kg.errors import QueryError
