@@ -214,7 +214,9 @@ QUERY_HELP = """Run a stored query NAME (see `rkg queries`), or an ad-hoc query 
   rkg query NAME --help        describes one stored query
 
 Parameter values are labels, alternative labels, notations such as 330(h), or IRIs; they are
-resolved through the vocabularies and bound as RDF terms. The embedded engine reads the
+resolved through the vocabularies and bound as RDF terms. A SERVICE clause is refused on the
+local engines unless --allow-service names its host; --timeout bounds the whole query, and
+Ctrl-C stops it at once. The embedded engine reads the
 catalog store (see `rkg store --help`), which follows edits record by record. With --endpoint the query goes to a
 SPARQL 1.1 endpoint instead (credentials from RKG_ENDPOINT_TOKEN, or RKG_ENDPOINT_USER and
 RKG_ENDPOINT_PASSWORD).
@@ -240,7 +242,18 @@ RKG_ENDPOINT_PASSWORD).
 )
 @click.option("--endpoint", metavar="URL", help="Query this SPARQL endpoint instead.")
 @click.option(
-    "--timeout", type=float, default=DEFAULT_TIMEOUT, show_default=True, help="Endpoint timeout."
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help=f"Seconds the whole query may take (endpoint default: {DEFAULT_TIMEOUT:g}; "
+    "local default: none).",
+)
+@click.option(
+    "--allow-service",
+    "allow_service",
+    multiple=True,
+    metavar="HOST",
+    help="Host a SERVICE clause may call on a local engine (repeatable; none by default).",
 )
 @click.option("-h", "--help", "show_help", is_flag=True, help="Show this help, or NAME's.")
 @click.pass_context
@@ -252,7 +265,8 @@ def query_command(
     fmt: str,
     engine: str,
     endpoint: str | None,
-    timeout: float,
+    timeout: float | None,
+    allow_service: tuple[str, ...],
     show_help: bool,
 ) -> None:
     if query_file is not None:
@@ -283,17 +297,21 @@ def query_command(
     params = _parse_params(pairs)
     runner: Engine
     if endpoint:
-        runner = Endpoint.from_env(endpoint, timeout, [g.value for g in ctx.graphs.all()])
+        wait = DEFAULT_TIMEOUT if timeout is None else timeout
+        graphs = [g.value for g in ctx.graphs.all()]
+        runner = Endpoint.from_env(endpoint, wait, graphs, whole=True)
     elif engine == "rdflib":
         catalog = load(root, quiet=True)
-        runner = RdflibEngine(catalog.dataset, str(query.path))
+        runner = RdflibEngine(catalog.dataset, str(query.path), allow_service, timeout)
     else:
         with contextlib.ExitStack() as stack:
             with err.status("bringing the catalog store up to date…"):
                 store = stack.enter_context(open_store(root))
-            runner = EmbeddedEngine(store, ctx.graphs, str(query.path))
+            runner = EmbeddedEngine(store, ctx.graphs, str(query.path), allow_service, timeout)
             state = store_state(store_dir(root))
-            if state is not None:  # the same text on the same store state: its kept answer
+            if state is not None and not allow_service:
+                # the same text on the same store state: its kept answer (never with SERVICE
+                # allowed: such an answer depends on another store)
                 runner = KeptAnswers(runner, store_dir(root), state)
             result = run_stored(runner, query, params, ctx.lexicon)
         _show(result, query, fmt)

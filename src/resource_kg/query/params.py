@@ -81,16 +81,22 @@ def _scheme(lexicon: Lexicon, value: str) -> list[Term]:
 def _literal(kind: str, value: str, today: dt.date) -> list[Term]:
     text = value.strip()
     if kind == "text":
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise QueryError(
+                f"{value!r} is not text: character {exc.start + 1} is a lone surrogate"
+            ) from None
         return [ox.Literal(value)]
     if kind == "integer":
-        if not re.fullmatch(r"[+-]?\d{1,9}", text):
+        if not re.fullmatch(r"[+-]?[0-9]{1,9}", text):
             raise QueryError(f"{value!r} is not a whole number")
         return [ox.Literal(str(int(text)), datatype=ox.NamedNode(XSD + "integer"))]
-    relative = re.fullmatch(r"today(?:-(\d{1,5})d)?", text)
+    relative = re.fullmatch(r"today(?:-([0-9]{1,5})d)?", text)
     day: dt.date | None = None
     if relative:
         day = today - dt.timedelta(days=int(relative.group(1) or 0))
-    elif re.fullmatch(r"\d{4}-\d\d-\d\d", text):
+    elif re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
         try:
             day = dt.date.fromisoformat(text)
         except ValueError:
@@ -105,7 +111,7 @@ def _limit(value: str) -> ox.Literal:
     text = value.strip().lower()
     if text == "all":
         return ox.Literal("0", datatype=ox.NamedNode(XSD + "integer"))
-    if not re.fullmatch(r"\d{1,7}", text) or not 1 <= int(text) <= MAX_LIMIT:
+    if not re.fullmatch(r"[0-9]{1,7}", text) or not 1 <= int(text) <= MAX_LIMIT:
         raise QueryError(f"{value!r} is not a row limit (a whole number 1–{MAX_LIMIT}, or all)")
     return ox.Literal(str(int(text)), datatype=ox.NamedNode(XSD + "integer"))
 

@@ -1,4 +1,4 @@
-"""A remote SPARQL 1.1 store: query it (SPARQLWrapper) and load it (Graph Store Protocol).
+"""A remote SPARQL 1.1 store: query it (SPARQL 1.1 Protocol, answers streamed) and load it (Graph Store Protocol).
 
 Stores come in kinds (`oxigraph`, `virtuoso`, `generic`), given or detected from the endpoint's
 `Server` header. The kind says where the Graph Store and the update service are, and how a query

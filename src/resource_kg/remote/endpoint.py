@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
-import json
 import re
-import urllib.error
+import time
 import urllib.parse
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 import pyoxigraph as ox
 
@@ -19,7 +19,10 @@ from resource_kg.remote.http import (
     DEFAULT_TIMEOUT,
     Answer,
     HttpAuth,
+    Stream,
+    check_http_url,
     http_request,
+    http_stream,
     reason,
     snippet,
     status_message,
@@ -175,6 +178,9 @@ class Endpoint:
     kind: StoreKind = "generic"
     auth: HttpAuth | None = None
     dataset: DatasetMode | None = None
+    #: A time.monotonic() by which every request must be done (`timeout` then bounds the whole
+    #: run, as `rkg query --timeout` asks), or None: `timeout` bounds each request alone.
+    deadline: float | None = None
 
     @classmethod
     def from_env(
@@ -183,14 +189,27 @@ class Endpoint:
         timeout: float = DEFAULT_TIMEOUT,
         graphs: Iterable[str] = (),
         kind: StoreKind | None = None,
+        whole: bool = False,
     ) -> Endpoint:
+        """The endpoint with the environment's credentials; `whole`: `timeout` is for the run."""
+        check_http_url(url, "SPARQL endpoint")
+        deadline = time.monotonic() + timeout if whole else None
         auth = HttpAuth.from_env()
         if kind is None:
             try:
                 kind = detect_kind(url, min(timeout, 10), auth)
             except EndpointError:
                 kind = "generic"  # the first real request says what is wrong
-        return cls(url, timeout, list(graphs), None, kind, auth)
+        return cls(url, timeout, list(graphs), None, kind, auth, None, deadline)
+
+    def _budget(self) -> float:
+        """Seconds the next request may take."""
+        if self.deadline is None:
+            return self.timeout
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise self._timed_out()
+        return min(self.timeout, left)
 
     @property
     def dataset_mode(self) -> DatasetMode:
@@ -198,14 +217,22 @@ class Endpoint:
 
     def select(self, query: str) -> Result:
         """Run a SELECT; the dataset is the catalog's four graphs, as the embedded engine sees it."""
+        with self.stream(query) as (columns, rows):
+            return Result(columns, list(rows))
+
+    @contextlib.contextmanager
+    def stream(self, query: str) -> Iterator[tuple[list[str], Iterator[dict[str, Cell]]]]:
+        """The columns and the rows of a SELECT, each row parsed as it arrives from the socket.
+
+        The body is never held whole: pyoxigraph's results parser reads it from the
+        connection, so memory follows what the caller keeps. `timeout` bounds it all."""
         mode = self.dataset_mode
         if mode == "from":
-            doc = self._request(with_dataset(query, self.graphs), [])
-        elif mode == "store":
-            doc = self._request(query, [])
+            text, graphs = with_dataset(query, self.graphs), []
         else:
-            doc = self._request(query, self.graphs)
-        return _parse_select(doc, self.url)
+            text, graphs = query, ([] if mode == "store" else self.graphs)
+        with self._open(text, graphs) as answer:
+            yield self._solutions(answer)
 
     def count_triples(self, graphs: Iterable[ox.NamedNode]) -> dict[str, int]:
         """Triples per named graph on the store (0 for a graph it does not hold)."""
@@ -213,11 +240,17 @@ class Endpoint:
         counts = {g.value: 0 for g in wanted}
         for g in wanted:
             text = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {g} {{ ?s ?p ?o }} }}"
-            result = _parse_select(self._request(text, []), self.url)
-            for row in result.rows:
+            with self._open(text, []) as answer:
+                rows = list(self._solutions(answer)[1])
+            for row in rows:
                 n = row.get("n")
                 if isinstance(n, ox.Literal):
-                    counts[g.value] = int(n.value)
+                    try:
+                        counts[g.value] = int(n.value)
+                    except ValueError:
+                        raise self._error(
+                            f"answered a triple count that is no whole number: {snippet(n.value)!r}"
+                        ) from None
         return counts
 
     def _authorization(self) -> str | None:
@@ -225,77 +258,126 @@ class Endpoint:
             return self.authorization
         return self.auth.header("POST", self.url) if self.auth is not None else None
 
-    def _request(self, query: str, graphs: list[str]) -> Any:
-        try:
-            return self._request_once(query, graphs)
-        except _Unauthorized as exc:
-            # A Digest store: fetch its challenge with a small request, then ask again.
-            if self.auth is None or not self.auth.user:
-                raise self._error(status_message("", exc.answer, self.auth).strip()) from None
-            probe = self.url + ("&" if "?" in self.url else "?") + "query=ASK%7B%7D"
-            http_request("GET", probe, f"SPARQL endpoint {self.url}", auth=self.auth, timeout=10)
+    @contextlib.contextmanager
+    def _open(self, query: str, graphs: list[str]) -> Iterator[Stream]:
+        with contextlib.ExitStack() as stack:
             try:
-                return self._request_once(query, graphs)
-            except _Unauthorized as again:
-                raise self._error(status_message("", again.answer, self.auth).strip()) from None
+                answer = stack.enter_context(self._open_once(query, graphs))
+            except _Unauthorized as exc:
+                # A Digest store: fetch its challenge with a small request, then ask again.
+                if self.auth is None or not self.auth.user:
+                    raise self._error(status_message("", exc.answer, self.auth).strip()) from None
+                probe = self.url + ("&" if "?" in self.url else "?") + "query=ASK%7B%7D"
+                what = f"SPARQL endpoint {self.url}"
+                http_request("GET", probe, what, auth=self.auth, timeout=min(self._budget(), 10))
+                try:
+                    answer = stack.enter_context(self._open_once(query, graphs))
+                except _Unauthorized as again:
+                    message = status_message("", again.answer, self.auth).strip()
+                    raise self._error(message) from None
+            yield answer
 
-    def _request_once(self, query: str, graphs: list[str]) -> Any:
-        from SPARQLWrapper import JSON, POST, SELECT, SPARQLWrapper
-        from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException, Unauthorized
-
-        client = SPARQLWrapper(self.url)
-        client.setMethod(POST)
-        client.setOnlyConneg(True)
-        client.setReturnFormat(JSON)
-        client.setTimeout(int(max(1, self.timeout)))
-        for g in graphs:
-            client.addDefaultGraph(g)
-            client.addNamedGraph(g)
+    @contextlib.contextmanager
+    def _open_once(self, query: str, graphs: list[str]) -> Iterator[Stream]:
+        """POST the query (SPARQL 1.1 Protocol); a status or media type that is no answer fails."""
+        fields = [("query", query)]
+        fields += [("default-graph-uri", g) for g in graphs]
+        fields += [("named-graph-uri", g) for g in graphs]
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Accept": "application/sparql-results+json",
+        }
         authorization = self._authorization()
         if authorization:
-            client.addCustomHttpHeader("Authorization", authorization)
-        client.setQuery(query)
-        # SPARQLWrapper guesses the query form from keywords and takes a query mentioning
-        # "created" or "added" for an update; every query sent from here is a SELECT.
-        client.queryType = SELECT
-        try:
-            response = client.query().response
-            content_type = response.headers.get("Content-Type", "") or ""
+            headers["Authorization"] = authorization
+        body = urllib.parse.urlencode(fields).encode("utf-8")
+        what = f"SPARQL endpoint {self.url}"
+        with http_stream(
+            "POST",
+            self.url,
+            what,
+            body=body,
+            headers=headers,
+            timeout=self._budget(),
+            limit=self.timeout,
+        ) as answer:
+            if answer.status in (401, 403):
+                got = Answer(answer.status, answer.headers, answer.head())
+                if answer.status == 401:
+                    raise _Unauthorized(got)
+                raise self._error(status_message("", got, self.auth).strip())
+            if not 200 <= answer.status < 300:
+                raise self._error(f"answered HTTP {answer.status}: {snippet(answer.head())}")
             # Virtuoso's "anytime" answers: cut at MaxQueryExecutionTime, flagged only here.
-            sql_state = response.headers.get("X-SQL-State")
-            sql_message = response.headers.get("X-SQL-Message", "")
-            body = response.read()
-        except Unauthorized as exc:
-            raise _Unauthorized(Answer(401, http.client.HTTPMessage(), b"")) from exc
-        except SPARQLWrapperException as exc:
-            raise self._error(_http_message(exc)) from exc
-        except urllib.error.HTTPError as exc:
-            if exc.code in (401, 403):
-                answer = Answer(exc.code, exc.headers, exc.read())  # type: ignore[arg-type]
-                if exc.code == 401:
-                    raise _Unauthorized(answer) from exc
-                raise self._error(status_message("", answer, self.auth).strip()) from exc
-            raise self._error(f"answered HTTP {exc.code}: {snippet(exc.read())}") from exc
-        except TimeoutError as exc:
-            raise self._error(f"did not answer within {self.timeout:g} s") from exc
-        except urllib.error.URLError as exc:
-            raise self._error(reason(exc.reason)) from exc
-        except (ConnectionError, OSError) as exc:
-            raise self._error(reason(exc)) from exc
-        if sql_state:
-            raise self._error(
-                f"answered with incomplete results (X-SQL-State {sql_state}: "
-                f"{snippet(sql_message)}); raise its MaxQueryExecutionTime"
-            )
-        if "json" not in content_type.lower():
-            raise self._error(
-                f"answered with non-SPARQL content ({content_type or 'no content type'}): "
-                f"{snippet(body)}"
-            )
+            sql_state = answer.headers.get("X-SQL-State")
+            if sql_state:
+                raise self._error(
+                    f"answered with incomplete results (X-SQL-State {sql_state}: "
+                    f"{snippet(answer.headers.get('X-SQL-Message', ''))}); "
+                    "raise its MaxQueryExecutionTime"
+                )
+            content_type = answer.headers.get("Content-Type", "") or ""
+            if "json" not in content_type.lower():
+                raise self._error(
+                    f"answered with non-SPARQL content ({content_type or 'no content type'}): "
+                    f"{snippet(answer.head())}"
+                )
+            yield answer
+
+    def _solutions(self, answer: Stream) -> tuple[list[str], Iterator[dict[str, Cell]]]:
+        """SPARQL 1.1 JSON results read from the stream: the columns, then row by row."""
+        with self._reading(answer):
+            solutions = ox.parse_query_results(answer.body, format=ox.QueryResultsFormat.JSON)
+        if not isinstance(solutions, ox.QuerySolutions):
+            raise self._error("answered with no SELECT result (a boolean)")
+        columns = [v.value for v in solutions.variables]
+
+        def rows() -> Iterator[dict[str, Cell]]:
+            with self._reading(answer):
+                for s in solutions:
+                    yield dict(zip(columns, s, strict=True))
+                # The rest of the body, to the length the server announced: a body cut short
+                # after a complete JSON document is still cut short.
+                while answer.body.read(65536):
+                    pass
+            if answer.deadline.expired:
+                raise self._timed_out()
+            if answer.body.length:  # http.client's read(n) returns b"" at an early close
+                raise self._error(f"sent a truncated answer ({answer.body.length} bytes missing)")
+
+        return columns, rows()
+
+    @contextlib.contextmanager
+    def _reading(self, answer: Stream) -> Iterator[None]:
+        """Faults while the body is read, as one clear error each."""
         try:
-            return json.loads(body)
-        except ValueError as exc:
-            raise self._error(f"answered with invalid JSON: {snippet(body)}") from exc
+            yield
+        except SyntaxError as exc:
+            if answer.deadline.expired:
+                raise self._timed_out() from None
+            if answer.body.length:
+                raise self._error(
+                    f"sent a truncated answer ({answer.body.length} bytes missing)"
+                ) from None
+            if "end of file" in str(exc).lower():
+                raise self._error(f"sent a truncated answer ({exc})") from None
+            raise self._error(f"answered with invalid JSON ({exc})") from None
+        except http.client.IncompleteRead as exc:
+            if answer.deadline.expired:
+                raise self._timed_out() from None
+            missing = (
+                f"{exc.expected} bytes missing"
+                if isinstance(exc.expected, int)
+                else "the connection closed inside a chunk"
+            )
+            raise self._error(f"sent a truncated answer ({missing})") from None
+        except (OSError, http.client.HTTPException) as exc:
+            if answer.deadline.expired:
+                raise self._timed_out() from None
+            raise self._error(f"broke off its answer: {reason(exc)}") from None
+
+    def _timed_out(self) -> EndpointError:
+        return self._error(f"did not answer within {self.timeout:g} s (--timeout)")
 
     def _error(self, detail: str) -> EndpointError:
         return EndpointError(f"SPARQL endpoint {self.url} {detail}")
@@ -305,46 +387,3 @@ class _Unauthorized(Exception):
     def __init__(self, answer: Answer) -> None:
         super().__init__("HTTP 401")
         self.answer = answer
-
-
-def _http_message(exc: Exception) -> str:
-    kind = type(exc).__name__
-    codes = {
-        "QueryBadFormed": 400,
-        "Unauthorized": 401,
-        "EndPointNotFound": 404,
-        "URITooLong": 414,
-        "EndPointInternalError": 500,
-    }
-    code = codes.get(kind)
-    text = str(getattr(exc, "response", b"") or exc)
-    label = f"HTTP {code}" if code else kind
-    return f"answered {label}: {snippet(text)}"
-
-
-def _parse_select(doc: Any, url: str) -> Result:
-    """SPARQL 1.1 JSON results → Result of pyoxigraph terms."""
-    try:
-        columns = [str(v) for v in doc["head"]["vars"]]
-        bindings = doc["results"]["bindings"]
-        rows = [{c: _json_cell(b.get(c)) for c in columns} for b in bindings]
-    except (KeyError, TypeError, ValueError) as exc:
-        raise EndpointError(f"SPARQL endpoint {url} answered with no SELECT result") from exc
-    return Result(columns, rows)
-
-
-def _json_cell(term: Any) -> Cell:
-    if term is None:
-        return None
-    kind, value = term["type"], term["value"]
-    if kind == "uri":
-        return ox.NamedNode(value)
-    if kind == "bnode":
-        return ox.BlankNode(value)
-    if kind in ("literal", "typed-literal"):
-        if "xml:lang" in term:
-            return ox.Literal(value, language=term["xml:lang"])
-        if "datatype" in term:
-            return ox.Literal(value, datatype=ox.NamedNode(term["datatype"]))
-        return ox.Literal(value)
-    raise ValueError(f"unknown term type {kind!r}")

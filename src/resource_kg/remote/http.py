@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import http.client
 import os
 import socket
+import threading
+import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, Literal
 
@@ -214,8 +217,14 @@ def _send(
         http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     )
     conn = conn_class(parts.hostname, parts.port, timeout=timeout)
+    # A total deadline, except for a file body (a whole graph being uploaded: each read and
+    # write is still bounded by the socket timeout).
+    deadline = Deadline(timeout) if body is None or isinstance(body, bytes) else None
     try:
         try:
+            conn.connect()
+            if deadline is not None:
+                deadline.watch(conn.sock)
             conn.request(method, path, body=body, headers=sent)
         except (BrokenPipeError, ConnectionResetError) as exc:
             # The store answered before it read the body (Virtuoso does so with a 401):
@@ -230,17 +239,134 @@ def _send(
         else:
             response = conn.getresponse()
         data = response.read()
+        if deadline is not None and deadline.expired:
+            raise TimeoutError
         return Answer(response.status, response.headers, data)
     except TimeoutError as exc:
         raise EndpointError(f"{what} did not answer within {timeout:g} s") from exc
-    except http.client.HTTPException as exc:
+    except (OSError, http.client.HTTPException) as exc:
+        if deadline is not None and deadline.expired:
+            raise EndpointError(f"{what} did not answer within {timeout:g} s") from exc
+        if isinstance(exc, OSError):
+            raise EndpointError(f"{what} {reason(exc)}") from exc
         raise EndpointError(
             f"{what} closed the connection without an answer ({type(exc).__name__}): "
             "did the store stop?"
         ) from exc
-    except OSError as exc:
-        raise EndpointError(f"{what} {reason(exc)}") from exc
     finally:
+        if deadline is not None:
+            deadline.cancel()
+        conn.close()
+
+
+def check_http_url(url: str, what: str) -> None:
+    """Only http(s) URLs with a host: a `file:` or `ftp:` URL is refused before any request."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise EndpointError(f"{what}: {url!r} is not an http(s) URL")
+
+
+class Deadline:
+    """A total time limit on one exchange: when it passes, the socket is shut down.
+
+    A socket timeout bounds each read alone, so a server sending one byte a second never
+    trips it; shutting the socket down from a timer ends any read at once (the reader then
+    sees the end of the stream, and `expired` says why)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+        self.expired = False
+        self._sock: socket.socket | None = None
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def watch(self, sock: socket.socket | None) -> None:
+        self._sock = sock
+        if self.expired:
+            self._expire()
+
+    def left(self) -> float:
+        return max(0.001, self.end - time.monotonic())
+
+    def _expire(self) -> None:
+        self.expired = True
+        if self._sock is not None:
+            with contextlib.suppress(OSError):
+                self._sock.shutdown(socket.SHUT_RDWR)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+@dataclass
+class Stream:
+    """An answer whose body is read as it arrives (`body`), under the exchange's deadline."""
+
+    status: int
+    headers: http.client.HTTPMessage
+    body: http.client.HTTPResponse
+    deadline: Deadline
+
+    def head(self, limit: int = 4096) -> bytes:
+        """The first bytes of the body (for an error message), never the whole of it."""
+        try:
+            return self.body.read(limit)
+        except (OSError, http.client.HTTPException):
+            return b""
+
+
+@contextlib.contextmanager
+def http_stream(
+    method: str,
+    url: str,
+    what: str,
+    *,
+    body: bytes,
+    headers: Mapping[str, str],
+    timeout: float,
+    limit: float | None = None,
+) -> Iterator[Stream]:
+    """One request whose answer is streamed; `timeout` is a total deadline (connect to last byte).
+
+    Connection failures, a garbage status line and the deadline become one EndpointError;
+    errors raised while the caller reads the body are the caller's to word (see `Deadline`).
+    `limit` is the time limit messages name (the run's, when `timeout` is what is left of it)."""
+    late = f"{what} did not answer within {timeout if limit is None else limit:g} s"
+    check_http_url(url, what)
+    parts = urllib.parse.urlsplit(url)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    conn_class = (
+        http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    )
+    deadline = Deadline(timeout)
+    conn = conn_class(parts.hostname or "", parts.port, timeout=timeout)
+    try:
+        try:
+            conn.connect()
+            deadline.watch(conn.sock)
+            conn.request(
+                method, path, body=body, headers={**headers, "Content-Length": str(len(body))}
+            )
+            response = conn.getresponse()
+        except TimeoutError as exc:
+            raise EndpointError(late) from exc
+        except http.client.HTTPException as exc:
+            if deadline.expired:
+                raise EndpointError(late) from exc
+            kind = type(exc).__name__
+            detail = "a garbage status line" if kind == "BadStatusLine" else kind
+            raise EndpointError(
+                f"{what} did not answer in HTTP ({detail}: {snippet(str(exc))})"
+            ) from exc
+        except OSError as exc:
+            if deadline.expired:
+                raise EndpointError(late) from exc
+            raise EndpointError(f"{what} {reason(exc)}") from exc
+        yield Stream(response.status, response.headers, response, deadline)
+    finally:
+        deadline.cancel()
         conn.close()
 
 

@@ -5,10 +5,9 @@
 pyoxigraph store and serializes the answer in the negotiated format. `run_job` is what the
 query workers call, so it needs nothing but the store and the job.
 
-A query is never rewritten: user text is handed to the SPARQL parser as it is. A small
-lexer (comments, strings and IRIs skipped as the grammar does) finds the query form, the
-dataset clause and every `SERVICE` target, so a `SERVICE` hidden in a comment or a string
-is not mistaken for one, and one spelled with a prefixed name is still found.
+A query is never rewritten: user text is handed to the SPARQL parser as it is. The query's
+form, dataset clause and `SERVICE` targets come from `resource_kg.query.shape`, the one
+detection `rkg query` uses too.
 """
 
 from __future__ import annotations
@@ -17,11 +16,12 @@ import json
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urljoin, urlsplit
+from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
 
 from resource_kg.errors import QueryError
+from resource_kg.query.shape import UPDATE_WORDS, Shape, refused_service, shape
 from resource_kg.web.negotiation import GRAPH_TYPES, HTML, RESULT_TYPES, choose
 
 QUERY_TYPE = "application/sparql-query"
@@ -36,10 +36,6 @@ RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 #: Offers for SELECT/ASK and for CONSTRUCT/DESCRIBE, the server's preference first.
 SOLUTION_OFFERS: tuple[str, ...] = (*RESULT_TYPES, HTML)
 GRAPH_OFFERS: tuple[str, ...] = (*GRAPH_TYPES, HTML)
-UPDATE_WORDS = frozenset(
-    ["INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"]
-)
-FORM_WORDS = frozenset(("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"))
 
 
 class ProtocolError(QueryError):
@@ -50,110 +46,14 @@ class ProtocolError(QueryError):
         self.status = status
 
 
-# ---------------------------------------------------------------- lexing
-
-
-_NAME = r"[A-Za-z_\u00C0-\uFFFF][\w\-.\u00B7-\uFFFF]*"
-TOKEN = re.compile(
-    r"""
-    (?P<space>\s+)
-  | (?P<comment>\#[^\n\r]*)
-  | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
-             |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
-  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-  | (?P<var>[?$]\w+)
-  | (?P<pname>(?:"""
-    + _NAME
-    + r""")?:(?:[\w\-.:%\\\u00B7-\uFFFF]*[\w\-:%\u00B7-\uFFFF])?)
-  | (?P<word>[A-Za-z_][\w]*)
-  | (?P<other>.)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
-
-
-@dataclass(frozen=True)
-class Token:
-    kind: str
-    text: str
-
-
-def tokens(query: str) -> list[Token]:
-    """The query's tokens without white space and comments (an unclosed string ends it)."""
-    out = []
-    for m in TOKEN.finditer(query):
-        kind = m.lastgroup or "other"
-        if kind not in ("space", "comment"):
-            out.append(Token(kind, m.group()))
-    return out
-
-
-@dataclass(frozen=True)
-class Shape:
-    """What the lexer saw: the query form, whether it has FROM, and the SERVICE targets."""
-
-    form: str | None
-    has_dataset: bool
-    services: tuple[str | None, ...]  # None: a variable or an IRI that cannot be resolved
-
-
-def shape(query: str) -> Shape:
-    toks = tokens(query)
-    prefixes: dict[str, str] = {}
-    base = ""
-    form: str | None = None
-    has_dataset = False
-    services: list[str | None] = []
-    i = 0
-    while i < len(toks):
-        tok = toks[i]
-        word = tok.text.upper() if tok.kind == "word" else ""
-        nxt = toks[i + 1] if i + 1 < len(toks) else None
-        if word == "PREFIX" and nxt is not None and nxt.kind == "pname" and i + 2 < len(toks):
-            if toks[i + 2].kind == "iri":
-                prefixes[nxt.text[:-1]] = urljoin(base, toks[i + 2].text[1:-1])
-            i += 3
-            continue
-        if word == "BASE" and nxt is not None and nxt.kind == "iri":
-            base = urljoin(base, nxt.text[1:-1])
-            i += 2
-            continue
-        if form is None and (word in FORM_WORDS or word in UPDATE_WORDS):
-            form = word
-        if word == "FROM":
-            has_dataset = True
-        if word == "SERVICE":
-            j = i + 1
-            if j < len(toks) and toks[j].text.upper() == "SILENT":
-                j += 1
-            target = toks[j] if j < len(toks) else None
-            services.append(_resolve(target, prefixes, base))
-        i += 1
-    return Shape(form, has_dataset, tuple(services))
-
-
-def _resolve(tok: Token | None, prefixes: dict[str, str], base: str) -> str | None:
-    if tok is None:
-        return None
-    if tok.kind == "iri":
-        return urljoin(base, tok.text[1:-1])
-    if tok.kind == "pname":
-        ns, _, local = tok.text.partition(":")
-        if ns in prefixes:
-            return prefixes[ns] + re.sub(r"\\(.)", r"\1", local)
-    return None
-
-
 def check_services(found: Shape, allowed: tuple[str, ...]) -> None:
     """Refuse a SERVICE whose endpoint host is not allowed (no outbound request is made)."""
-    for target in found.services:
-        host = urlsplit(target).hostname if target else None
-        if host is None or host.lower() not in allowed:
-            shown = target or "a variable or unresolvable name"
-            raise ProtocolError(
-                f"SERVICE {shown} refused: this endpoint makes no outbound requests "
-                "(the server's --allow-service names the hosts it may call)"
-            )
+    shown = refused_service(found, allowed)
+    if shown is not None:
+        raise ProtocolError(
+            f"SERVICE {shown} refused: this endpoint makes no outbound requests "
+            "(the server's --allow-service names the hosts it may call)"
+        )
 
 
 # ---------------------------------------------------------------- requests
