@@ -553,8 +553,8 @@ def test_not_a_page_is_reported_and_skipped(
     )
     assert code == 1
     assert (
-        f"error: {FIXTURES / 'not_a_page.txt'}: not a resource page: it has no "
-        "'Resource Details' heading"
+        f"error: {FIXTURES / 'not_a_page.txt'}: not a resource page: none of its lines has a "
+        "resource field label (Year Developed:, Resource Type:"
     ) in output
     assert "1 imported, 0 updated, 0 unchanged, 1 skipped" in output
     assert [p.name for p in tmp_path.glob("*.yaml")] == ["board-orientation-slides.yaml"]
