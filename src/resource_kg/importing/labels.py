@@ -168,7 +168,14 @@ class LabelSplitter:
         """The text of tokens i..k as written, without the separator and a final period."""
         n = len(tokens)
         cut = hard_at[k]
-        end = len(text) if k == n - 1 else cut if cut is not None else tokens[k][2]
+        if k == n - 1:
+            end = len(text)
+        elif cut is not None:
+            end = cut
+        else:  # run together: keep the closing punctuation that ends the label ("etc.)")
+            end = tokens[k][2]
+            while end < tokens[k + 1][1] and text[end] in ".)]}'\"’":
+                end += 1
         raw = text[tokens[i][1] : end].strip()
         while raw and raw[-1] in ",; ":
             raw = raw[:-1].rstrip()
@@ -187,6 +194,19 @@ class LabelSplitter:
         """Unknown stretches a separator should not have split, joined back into one label."""
         merged: list[tuple[Item, int, int]] = []
         for item, i, k in found:
+            if (
+                not item.known
+                and merged
+                and merged[-1][0].known
+                and hard_at[merged[-1][2]] is None
+                and CONTINUATION.match(item.label)
+            ):
+                # "Board of Director": a known "Board" run together with the rest of one label
+                first = merged.pop()[1]
+                merged.append(
+                    (Item(self._raw(text, tokens, hard_at, first, k), False, True), first, k)
+                )
+                continue
             if item.known or not merged or merged[-1][0].known:
                 merged.append((item, i, k))
                 continue

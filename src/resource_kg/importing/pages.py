@@ -227,8 +227,8 @@ def _not_a_page(resource: dict[str, PageField], file: str) -> NotAPage:
     )
 
 
-def parse_page(lines: list[Line], file: str, canonical_url: str | None = None) -> Page:
-    """Find the fields by their labels, the title above them; ignore chrome and footer."""
+def _fields(lines: list[Line]) -> tuple[list[Piece], dict[str, PageField]]:
+    """The lines above the first field label, and the fields up to the footer."""
     head: list[Piece] = []
     fields: dict[str, PageField] = {}
     current: PageField | None = None
@@ -251,11 +251,24 @@ def parse_page(lines: list[Line], file: str, canonical_url: str | None = None) -
                     current.parts.append(piece.text)
         if footer and current is not None:
             break
-    resource = {n: pf for n, pf in fields.items() if n in RESOURCE_FIELDS}
-    heading = any(normalize(p.text) == HEADING for p in head)
-    if len(resource) < (1 if heading else MIN_FIELDS):
-        raise _not_a_page(resource, file)
+    return head, fields
+
+
+def parse_page(lines: list[Line], file: str, canonical_url: str | None = None) -> Page:
+    """Find the fields by their labels, the title above them; ignore chrome and footer.
+
+    With a "Resource Details" heading, what stands above it is the site's header (a banner
+    may quote a label); the page is read from the heading unless no title follows it.
+    """
+    heading = next((k for k, ln in enumerate(lines) if normalize(ln.text) == HEADING), None)
+    head, fields = _fields(lines[heading:] if heading is not None else lines)
     title = _title_lines(head)
+    if heading is not None and not title:
+        head, fields = _fields(lines)
+        title = _title_lines(head)
+    resource = {n: pf for n, pf in fields.items() if n in RESOURCE_FIELDS}
+    if len(resource) < (1 if heading is not None else MIN_FIELDS):
+        raise _not_a_page(resource, file)
     if not title:
         first = min(pf.line for pf in fields.values())
         raise NotAPage("not a resource page: no title above its first field", file=file, line=first)
