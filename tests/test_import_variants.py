@@ -20,7 +20,9 @@ from hypothesis import strategies as st
 
 from resource_kg.cli import main
 from resource_kg.importing import (
+    BANNER,
     LABEL_SPELLINGS,
+    NAVIGATION,
     LabelSplitter,
     PageReader,
     load_lexicon,
@@ -30,6 +32,7 @@ from resource_kg.importing import (
 )
 from resource_kg.recordfile import canonical
 from resource_kg.records import ID_PATTERN, Value, read_file
+from resource_kg.vocab import normalize
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "import"
@@ -257,7 +260,9 @@ def test_the_seed_page_run_together_gives_the_same_record() -> None:
     b = reader.values(together, Path("seed.txt"), url)
     assert b.unknown == [] == a.unknown
     assert canonical(b.values) == canonical(a.values)
-    assert b.values["keywords"] == read_file(ROOT / "data/resources/4184.yaml")[0].values["keywords"]
+    assert (
+        b.values["keywords"] == read_file(ROOT / "data/resources/4184.yaml")[0].values["keywords"]
+    )
 
 
 def test_variants_report_what_they_could_not_resolve(
@@ -353,9 +358,7 @@ def test_a_split_in_doubt_keeps_the_label_whole(
 def test_an_unknown_organization_name_with_a_comma_is_not_split(
     text: str, labels: list[str]
 ) -> None:
-    splitter = LabelSplitter(
-        label for t in LEXICON.in_scheme("organization") for label in t.labels
-    )
+    splitter = LabelSplitter(label for t in LEXICON.in_scheme("organization") for label in t.labels)
     assert [i.label for i in splitter.split(text, whole_unknown=True)] == labels
 
 
@@ -433,7 +436,9 @@ def test_a_variant_of_a_known_organization_is_not_added(
 ) -> None:
     page = tmp_path / "variant.txt"
     text = (VARIANTS / "no_heading.txt").read_text(encoding="utf-8")
-    page.write_text(text.replace("Migrant Clinicians Network", "Migrant Clinician Network"), "utf-8")
+    page.write_text(
+        text.replace("Migrant Clinicians Network", "Migrant Clinician Network"), "utf-8"
+    )
     before = (catalog / "data" / "organizations.yaml").read_bytes()
     code, output = import_into(capsys, catalog, page)
     assert code == 0, output
@@ -566,7 +571,12 @@ WORD = st.text(
     min_size=1,
     max_size=9,
 )
-SENTENCE = st.lists(WORD, min_size=1, max_size=10).map(" ".join)
+# A title line that reads exactly like site navigation or a banner is taken for it (by design).
+SENTENCE = (
+    st.lists(WORD, min_size=1, max_size=10)
+    .map(" ".join)
+    .filter(lambda s: normalize(s) not in NAVIGATION and not BANNER.match(s))
+)
 
 
 def labels_of(scheme: str, max_size: int) -> st.SearchStrategy[list[str]]:
@@ -616,7 +626,9 @@ def render(values: dict[str, Value], rng: random.Random, layout: dict[str, bool]
             blocks.append(f"{label(name)}: {' '.join(value)}")
         elif name == "developed_by":
             assert isinstance(value, list)
-            text = f"{label(name)}: {value[0]} (See other resources developed by this organization)."
+            text = (
+                f"{label(name)}: {value[0]} (See other resources developed by this organization)."
+            )
             collab = values.get("in_collaboration_with")
             if isinstance(collab, list):
                 text += f" In collaboration with {', '.join(collab)}"

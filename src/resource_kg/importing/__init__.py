@@ -32,12 +32,14 @@ from resource_kg.importing.labels import ABBREVIATION, TOKEN, Item, LabelSplitte
 from resource_kg.importing.organizations import NewOrganization, Organizations, split_acronym
 from resource_kg.importing.page_text import PAGE_SUFFIXES, Line, html_lines, is_html, text_lines
 from resource_kg.importing.pages import (
+    BANNER,
     COLLABORATION,
     ELLIPSIS,
     FIELD_LABELS,
     FOOTER,
     HEADING,
     LABEL_SPELLINGS,
+    NAVIGATION,
     PROSE_FIELDS,
     RUN_TOGETHER,
     SEE_OTHER,
@@ -58,6 +60,7 @@ from resource_kg.importing.reader import (
 
 __all__ = [
     "ABBREVIATION",
+    "BANNER",
     "COLLABORATION",
     "ELLIPSIS",
     "Entry",
@@ -69,6 +72,7 @@ __all__ = [
     "LABEL_SPELLINGS",
     "LabelSplitter",
     "Line",
+    "NAVIGATION",
     "NEW_STATUS",
     "NewOrganization",
     "Organizations",
