@@ -677,3 +677,28 @@ def test_records_in_random_layouts_import_back_equal(
     assert result.unknown == [], text
     assert canonical(result.values) == canonical(values), text
     assert not re.search(r"Footer Only", str(result.values))
+
+
+def test_no_organizations_file_is_created_where_the_catalog_has_none(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A catalog without data/organizations.yaml: new organizations are reported, not added."""
+    out = tmp_path / "data" / "resources"
+    out.mkdir(parents=True)
+    code, output = rkg(
+        capsys,
+        "import",
+        "pages",
+        VARIANTS / "unknown_organizations.txt",
+        "--root",
+        tmp_path,
+    )
+    assert code == 0, output
+    missing = tmp_path / "data" / "organizations.yaml"
+    assert (
+        f"organization 'Prairie Farmworker Health Alliance (PFHA)' not added: {missing} does "
+        "not exist"
+    ) in output
+    assert "unknown label 'Prairie Farmworker Health Alliance (PFHA)' kept as written" in output
+    assert not missing.exists()
+    assert [p.name for p in out.iterdir()] == ["safe-housing-checklists-for-crew-camps.yaml"]

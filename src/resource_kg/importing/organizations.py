@@ -74,6 +74,8 @@ class Organizations:
 
     def propose(self, unknown: UnknownLabel) -> NewOrganization | str:
         """The organization an unknown developer label names, or why it is not added."""
+        if not self.path.is_file():
+            return f"not added: {self.path} does not exist (is --root the catalog folder?)"
         name, acronym = split_acronym(unknown.label)
         if acronym is not None and self.lexicon.resolve(ORG_SCHEME, acronym).iri is not None:
             known = self.lexicon.terms[self.lexicon.resolve(ORG_SCHEME, acronym).iri or ""]
@@ -98,11 +100,8 @@ class Organizations:
         new = [o for o in orgs if o.id not in self.ids]
         if not new:
             return
-        text = ""
-        if self.path.is_file():
-            text = self.path.read_text(encoding="utf-8")
+        text = self.path.read_text(encoding="utf-8") if self.path.is_file() else HEADER
         text = text if not text or text.endswith("\n") else text + "\n"
-        text = text or HEADER
         line = text.count("\n") + 1
         for org in new:
             entry: dict[str, str] = {"id": org.id, "name": org.name}
