@@ -13,11 +13,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from resource_kg.commands.common import ROOT_ARG, cli, err
-from resource_kg.config import resolve_paths
+from resource_kg.config import load_settings, resolve_paths
 from resource_kg.errors import RkgError
 from resource_kg.files import write_atomic
 from resource_kg.importing import (
     Importer,
+    Organizations,
     Outcome,
     PageReader,
     Summary,
@@ -67,6 +68,11 @@ def import_group() -> None:
 @click.option("--url", default=None, help="Address of the page, for one page saved without it.")
 @click.option("--update", is_flag=True, help="Update records already present; show what changed.")
 @click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Show what would be imported, updated and added; write nothing.",
+)
+@click.option(
     "--no-summary",
     is_flag=True,
     help="Leave the page's summary text out (it may be copyrighted); an existing summary stays.",
@@ -79,27 +85,34 @@ def pages(
     out: Path | None,
     url: str | None,
     update: bool,
+    dry_run: bool,
     no_summary: bool,
 ) -> None:
     """Read resource pages (.txt or .html; folders are searched) into one YAML record each.
 
     The id comes from the page's URL (--url or the HTML canonical link), else a numeric file
     name, else the title. A record already present (same id, url or title) is reported, and
-    changed only with --update. Unknown labels are kept as written and reported. Exit status 1
-    when a file could not be read or is not a resource page.
+    changed only with --update. Unknown labels are kept as written and reported; developers
+    and collaborators data/organizations.yaml does not know are added to it and reported.
+    With --dry-run nothing is written. Exit status 1 when a file could not be read, is not a
+    resource page, or its made-up id is that of another record.
     """
     files = page_files(paths)
     if url is not None and len(files) != 1:
         raise RkgError(f"--url is the address of one page, but {len(files)} page files were given")
     target = out if out is not None else root / "data" / "resources"
-    reader = PageReader(load_lexicon(root), take_summary=not no_summary)
-    importer = Importer(target, read_records(target), update=update)
+    lexicon = load_lexicon(root)
+    reader = PageReader(lexicon, take_summary=not no_summary)
+    importer = Importer(target, read_records(target), update=update, dry_run=dry_run)
+    organizations = Organizations(
+        resolve_paths(root).organizations, lexicon, load_settings(root).base, dry_run=dry_run
+    )
     summary = Summary()
     columns = (TextColumn("importing pages"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=err, transient=True, disable=len(files) < 2) as progress:
         task = progress.add_task("pages", total=len(files))
         for path in files:
-            outcome, page = import_page(reader, importer, path, url)
+            outcome, page = import_page(reader, importer, path, url, organizations)
             summary.add(outcome)
             unknown = page.unknown if page is not None else []
             summary.unknown += len(unknown)
@@ -107,7 +120,10 @@ def pages(
             for note in page.notes if page is not None else []:
                 progress.console.print(f"note: {note}", markup=False)
             progress.advance(task)
-    err.print(f"pages: {summary}", markup=False)
+    added = len(organizations.added)
+    orgs = f"; {added} organization(s) {'to add' if dry_run else 'added'}" if added else ""
+    dry = " (dry run: nothing written)" if dry_run else ""
+    err.print(f"pages{dry}: {summary}{orgs}", markup=False)
     ctx.exit(1 if summary.failed else 0)
 
 

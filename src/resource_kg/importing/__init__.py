@@ -6,9 +6,11 @@ So lists are split by matching the catalog's known labels, longest first; whatev
 known label is kept as written and reported with the closest known labels. An existing record
 is never overwritten silently: a re-import is matched by id, url or title.
 
-    pages     clearinghouse pages (.txt/.html) → numbered lines → labelled fields
+    page_text page files (.txt/.html) → numbered text lines
+    pages     lines → labelled fields, found by their labels wherever they stand
     labels    the vocabularies as an importer sees them; run-together label lists split
     reader    a parsed page → a record (ids from URLs, labels resolved, unknown ones kept)
+    organizations  unknown developers → data/organizations.yaml (id from the name, reported)
     importer  pages → data/resources/*.yaml (new records, changed fields, a summary)
 
 CSV and JSON Lines exports are read by `records` and written back by `recordfile`.
@@ -27,39 +29,39 @@ from resource_kg.importing.importer import (
     unknown_labels,
 )
 from resource_kg.importing.labels import ABBREVIATION, TOKEN, Item, LabelSplitter, load_lexicon
+from resource_kg.importing.organizations import NewOrganization, Organizations, split_acronym
+from resource_kg.importing.page_text import PAGE_SUFFIXES, Line, html_lines, is_html, text_lines
 from resource_kg.importing.pages import (
-    COLLAB_LINE,
+    BANNER,
     COLLABORATION,
     ELLIPSIS,
     FIELD_LABELS,
     FOOTER,
     HEADING,
-    PAGE_SUFFIXES,
+    LABEL_SPELLINGS,
+    NAVIGATION,
     PROSE_FIELDS,
     RUN_TOGETHER,
     SEE_OTHER,
-    Line,
     NotAPage,
     Page,
     PageField,
-    html_lines,
-    is_html,
     parse_page,
-    text_lines,
 )
 from resource_kg.importing.reader import (
     PageReader,
     PageRecord,
     UnknownLabel,
     id_from_url,
+    numeric_stem,
     page_files,
     slug_id,
 )
 
 __all__ = [
     "ABBREVIATION",
+    "BANNER",
     "COLLABORATION",
-    "COLLAB_LINE",
     "ELLIPSIS",
     "Entry",
     "FIELD_LABELS",
@@ -67,9 +69,13 @@ __all__ = [
     "HEADING",
     "Importer",
     "Item",
+    "LABEL_SPELLINGS",
     "LabelSplitter",
     "Line",
+    "NAVIGATION",
     "NEW_STATUS",
+    "NewOrganization",
+    "Organizations",
     "NotAPage",
     "Outcome",
     "PAGE_SUFFIXES",
@@ -90,7 +96,9 @@ __all__ = [
     "load_lexicon",
     "page_files",
     "parse_page",
+    "numeric_stem",
     "slug_id",
+    "split_acronym",
     "text_lines",
     "unknown_labels",
     "url_key",

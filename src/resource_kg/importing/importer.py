@@ -8,10 +8,11 @@ from pathlib import Path
 
 from resource_kg.errors import RkgError
 from resource_kg.graph import FIELD_SPECS, url_key
+from resource_kg.importing.organizations import NewOrganization, Organizations
 from resource_kg.importing.reader import PageReader, PageRecord, UnknownLabel
 from resource_kg.recordfile import canonical, changed_fields, header_comments, write_record
 from resource_kg.records import FIELDS, Record, Value
-from resource_kg.vocab import Lexicon, normalize
+from resource_kg.vocab import ORG_SCHEME, Lexicon, normalize
 
 #: Status given to a newly imported page: a page on the live site is an offered resource.
 NEW_STATUS = "active"
@@ -68,9 +69,12 @@ class Summary:
 class Importer:
     """Writes incoming record values into a folder of one-record YAML files, never silently."""
 
-    def __init__(self, out: Path, existing: Iterable[Record], *, update: bool) -> None:
+    def __init__(
+        self, out: Path, existing: Iterable[Record], *, update: bool, dry_run: bool = False
+    ) -> None:
         self.out = out
         self.update = update
+        self.dry_run = dry_run
         self.by_id: dict[str, Entry] = {}
         self.by_url: dict[str, Entry] = {}
         self.by_title: dict[str, Entry] = {}
@@ -105,6 +109,15 @@ class Importer:
                 found.append((entry, how))
         return found
 
+    @staticmethod
+    def same_source(entry: Entry, values: Mapping[str, Value]) -> bool:
+        """Whether a record has the url or the title of incoming values (not just their id)."""
+        url, title = values.get("url"), values.get("title")
+        old_url, old_title = entry.values.get("url"), entry.values.get("title")
+        if isinstance(url, str) and isinstance(old_url, str) and url_key(url) == url_key(old_url):
+            return True
+        return title is not None and normalize(str(title)) == normalize(str(old_title or ""))
+
     def offer(
         self,
         values: Mapping[str, Value],
@@ -118,13 +131,28 @@ class Importer:
         """Import one record's values.
 
         `id_fixed`: the id is authoritative (from a URL or a CSV cell), so a record matched
-        only by url or title under another id is a conflict, not the same record.
+        only by url or title under another id is a conflict, not the same record. An id that
+        is not fixed (made from a title or file name) never matches a record on its own: the
+        record must have the same url or title too.
         `replace`: fields to clear when `values` lacks them (CSV columns left empty).
         `keep_items`: list fields the source may have cut short; existing items stay.
         """
         incoming = canonical(values)
         rid = str(incoming["id"])
         found = self.matches(incoming)
+        taken = next((e for e, how in found if how == "id"), None)
+        if not id_fixed and taken is not None and not self.same_source(taken, incoming):
+            found = [(e, how) for e, how in found if e is not taken]
+            if not found:
+                return Outcome(
+                    "skipped",
+                    source,
+                    f"its id {rid} (made from its title or file name) is that of record "
+                    f"{taken.id} ({taken.file}), which has another title and url; not imported "
+                    "(give the page's address with --url)",
+                    rid,
+                    error=True,
+                )
         if len(found) > 1:
             which = ", ".join(f"{e.id} (by {how})" for e, how in found)
             return Outcome(
@@ -141,9 +169,11 @@ class Importer:
                 )
             new = dict(defaults or {})
             new.update(incoming)
-            write_record(path, new)
+            if not self.dry_run:
+                write_record(path, new)
             self._index(Entry(rid, canonical(new), path, False, source))
-            return Outcome("imported", source, f"imported record {rid} → {path}", rid)
+            verb = "would import" if self.dry_run else "imported"
+            return Outcome("imported", source, f"{verb} record {rid} → {path}", rid)
         entry, how = found[0]
         if entry.source is not None:
             return Outcome(
@@ -208,17 +238,27 @@ class Importer:
                 entry.id,
                 changes,
             )
-        write_record(entry.file, merged, header_comments(entry.file))
+        if not self.dry_run:
+            write_record(entry.file, merged, header_comments(entry.file))
         entry.values = canonical(merged)
         entry.source = source
         self._index(entry)
-        return Outcome("updated", source, f"updated {where}", entry.id, changes)
+        verb = "would update" if self.dry_run else "updated"
+        return Outcome("updated", source, f"{verb} {where}", entry.id, changes)
 
 
 def import_page(
-    reader: PageReader, importer: Importer, path: Path, url: str | None = None
+    reader: PageReader,
+    importer: Importer,
+    path: Path,
+    url: str | None = None,
+    organizations: Organizations | None = None,
 ) -> tuple[Outcome, PageRecord | None]:
-    """Read one page and offer its record; an unreadable file or non-page is skipped."""
+    """Read one page and offer its record; an unreadable file or non-page is skipped.
+
+    When the record is written, the developers and collaborators it names that no
+    organization matches are added to `organizations` (and reported there, not as unknown).
+    """
     try:
         page = reader.read(path, url)
     except RkgError as exc:
@@ -230,7 +270,36 @@ def import_page(
         keep_items=page.cut_short,
         defaults={"status": NEW_STATUS},
     )
+    if organizations is not None and outcome.kind in ("imported", "updated"):
+        add_organizations(page, organizations, reader)
     return outcome, page
+
+
+def add_organizations(page: PageRecord, organizations: Organizations, reader: PageReader) -> None:
+    """Unknown organizations of a written record go into the organizations file, reported."""
+    new: dict[str, NewOrganization] = {}
+    kept: list[UnknownLabel] = []
+    for unknown in page.unknown:
+        if FIELD_SPECS[unknown.field].scheme != ORG_SCHEME:
+            kept.append(unknown)
+            continue
+        key = normalize(unknown.label)
+        if key in new:
+            continue
+        proposal = organizations.propose(unknown)
+        if isinstance(proposal, str):
+            kept.append(unknown)
+            page.notes.append(
+                f"{unknown.file}:{unknown.line}: field '{unknown.field}': organization "
+                f"{unknown.label!r} {proposal}"
+            )
+            continue
+        new[key] = proposal
+    organizations.add(new.values(), reader)
+    verb = "would be added" if organizations.dry_run else "added"
+    for org in new.values():
+        page.notes.append(f"{org.where}: {org.describe()} {verb} to {organizations.path}")
+    page.unknown = kept
 
 
 def unknown_labels(

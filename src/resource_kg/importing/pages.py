@@ -1,193 +1,115 @@
-"""Clearinghouse pages (.txt/.html) read as numbered lines and parsed into labelled fields."""
+"""A page's lines parsed into labelled fields, found by their labels wherever they stand.
+
+Real captures of the clearinghouse differ: the text may start at the title (no "Resource
+Details" heading), navigation and banner lines surround the heading, and a label may run
+together with the value before it ("Resource Type: Other.Primary Audience: …") or the last
+value with the funding footer ("… (UDS).This project is supported by …"). So a page is
+recognized by its field labels, a label counts at the start of a line or in mid-line, and the
+footer is cut wherever it starts.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
-from pathlib import Path
 
 from resource_kg.errors import RkgError
+from resource_kg.importing.page_text import Line
 from resource_kg.vocab import normalize
 
-PAGE_SUFFIXES = (".txt", ".html", ".htm")
-
-
-#: The page's field labels (normalized) → record field; "details" is read but not kept.
-FIELD_LABELS: dict[str, str] = {
-    "year developed": "year",
-    "year": "year",
-    "resource type": "types",
-    "resource types": "types",
-    "primary audience": "primary_audience",
-    "primary audiences": "primary_audience",
-    "secondary audience": "secondary_audience",
-    "secondary audiences": "secondary_audience",
-    "language s": "languages",
-    "languages": "languages",
-    "language": "languages",
-    "developed by": "developed_by",
-    "in collaboration with": "in_collaboration_with",
-    "resource summary": "summary",
-    "resource details": "details",
-    "resource topic": "topics",
-    "resource topics": "topics",
-    "resource subtopic": "subtopics",
-    "resource subtopics": "subtopics",
-    "keywords": "keywords",
-    "keyword": "keywords",
+#: Field labels as the site spells them (variants seen included) → record field;
+#: "details" is read but not kept.
+LABEL_SPELLINGS: dict[str, str] = {
+    "Year Developed": "year",
+    "Year": "year",
+    "Resource Type": "types",
+    "Resource Types": "types",
+    "Resource Type(s)": "types",
+    "Primary Audience": "primary_audience",
+    "Primary Audiences": "primary_audience",
+    "Primary Audience(s)": "primary_audience",
+    "Secondary Audience": "secondary_audience",
+    "Secondary Audiences": "secondary_audience",
+    "Secondary Audience(s)": "secondary_audience",
+    "Language(s)": "languages",
+    "Languages": "languages",
+    "Language": "languages",
+    "Developed by": "developed_by",
+    "Developed By": "developed_by",
+    "In collaboration with": "in_collaboration_with",
+    "In Collaboration With": "in_collaboration_with",
+    "Resource Summary": "summary",
+    "Resource Details": "details",
+    "Resource Topic": "topics",
+    "Resource Topics": "topics",
+    "Resource Topic(s)": "topics",
+    "Resource Subtopic": "subtopics",
+    "Resource Subtopics": "subtopics",
+    "Resource Subtopic(s)": "subtopics",
+    "Keywords": "keywords",
+    "Keyword": "keywords",
 }
 
+#: The labels in the form they are compared in at the start of a line (any case, spacing).
+FIELD_LABELS: dict[str, str] = {normalize(k): v for k, v in LABEL_SPELLINGS.items()}
 
 PROSE_FIELDS = frozenset({"summary", "details"})
-
 
 #: Lists the site prints with spaces only between labels.
 RUN_TOGETHER = frozenset({"primary_audience", "secondary_audience"})
 
+#: Fields that make a page a resource page: MIN_FIELDS of them, or one under the heading.
+RESOURCE_FIELDS = frozenset(set(LABEL_SPELLINGS.values()) - PROSE_FIELDS)
+MIN_FIELDS = 3
 
 HEADING = "resource details"
 
+#: Site navigation lines (normalized): what stands before the last of them is the site's header.
+NAVIGATION = frozenset(
+    {
+        HEADING,
+        "menu",
+        "menu +",
+        "search",
+        "home",
+        "skip to main content",
+        "skip to content",
+        "back to search results",
+        "back to results",
+        "print",
+        "share",
+    }
+)
 
-FOOTER = re.compile(r"^\s*this project is supported by\b", re.IGNORECASE)
+#: Promotion banners of the site ("Cybersecurity Learning Bundle"), dropped above a title.
+BANNER = re.compile(r"^.{0,60}\b(?:learning|training|resource)\s+bundle$", re.IGNORECASE)
 
+#: The funding footer; it may follow the last value with no space at all.
+FOOTER = re.compile(r"this project is supported by\b", re.IGNORECASE)
 
-SEE_OTHER = re.compile(r"\(\s*see other resources developed by this organi[sz]ation\s*\)\.?", re.I)
-
+SEE_OTHER = re.compile(
+    r"\(\s*see other resources developed by this organi[sz]ation\s*\.?\s*\)\.?", re.IGNORECASE
+)
 
 COLLABORATION = re.compile(r"\bin collaboration with\b\s*:?", re.IGNORECASE)
 
-
-COLLAB_LINE = re.compile(r"^\s*in collaboration with\b\s*:?\s*(.*)$", re.IGNORECASE)
-
-
 ELLIPSIS = re.compile(r"\s*(?:\.\.\.|…)\s*$")
+
+# A label in mid-line is spelled as the site spells it and ends with a colon.
+_MID_LABEL = re.compile(
+    "(?P<label>"
+    + "|".join(re.escape(s) for s in sorted(LABEL_SPELLINGS, key=len, reverse=True))
+    + r")\s*:"
+)
 
 
 class NotAPage(RkgError):
     """The file is readable but is not a clearinghouse resource page."""
 
 
-# ---------------------------------------------------------------- page text
-
-
-@dataclass(frozen=True)
-class Line:
-    number: int
-    text: str
-
-
-class _TextLines(HTMLParser):
-    """HTML → text lines as a reader sees them; block elements end a line."""
-
-    BLOCK = frozenset(
-        [
-            "address",
-            "article",
-            "aside",
-            "blockquote",
-            "br",
-            "dd",
-            "div",
-            "dl",
-            "dt",
-            "footer",
-            "form",
-            "h1",
-            "h2",
-            "h3",
-            "h4",
-            "h5",
-            "h6",
-            "header",
-            "hr",
-            "li",
-            "main",
-            "nav",
-            "ol",
-            "p",
-            "section",
-            "table",
-            "tbody",
-            "td",
-            "th",
-            "thead",
-            "tr",
-            "ul",
-        ]
-    )
-    SKIP = frozenset({"script", "style", "noscript", "template", "title", "svg", "head"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.lines: list[Line] = []
-        self.parts: list[str] = []
-        self.start = 1
-        self.skip = 0
-        self.canonical: str | None = None
-
-    def flush(self) -> None:
-        text = " ".join("".join(self.parts).split())
-        if text:
-            self.lines.append(Line(self.start, text))
-        self.parts = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "link":
-            a = dict(attrs)
-            if (
-                (a.get("rel") or "").lower() == "canonical"
-                and a.get("href")
-                and self.canonical is None
-            ):
-                self.canonical = (a["href"] or "").strip()
-        elif tag == "meta":
-            a = dict(attrs)
-            if a.get("property") == "og:url" and a.get("content") and self.canonical is None:
-                self.canonical = (a["content"] or "").strip()
-        if tag in self.SKIP:
-            self.skip += 1
-        elif tag in self.BLOCK:
-            self.flush()
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self.SKIP:
-            self.skip = max(0, self.skip - 1)
-        elif tag in self.BLOCK:
-            self.flush()
-
-    def handle_data(self, data: str) -> None:
-        if self.skip:
-            return
-        if not self.parts or not "".join(self.parts).strip():
-            self.start = self.getpos()[0] + data[: len(data) - len(data.lstrip())].count("\n")
-        self.parts.append(data)
-
-
-def html_lines(text: str) -> tuple[list[Line], str | None]:
-    """Text lines of an HTML page and its canonical URL (standard-library parser only)."""
-    parser = _TextLines()
-    parser.feed(text)
-    parser.close()
-    parser.flush()
-    return parser.lines, parser.canonical
-
-
-def text_lines(text: str) -> list[Line]:
-    return [Line(n, line.strip()) for n, line in enumerate(text.splitlines(), start=1)]
-
-
-def is_html(path: Path, text: str) -> bool:
-    head = text.lstrip()[:200].lower()
-    return path.suffix.lower() in (".html", ".htm") or head.startswith(("<!doctype", "<html"))
-
-
-# ---------------------------------------------------------------- page structure
-
-
 @dataclass
 class PageField:
-    """A field of the page: its label's line and the text lines under it."""
+    """A field of the page: its label's line and the text after the label."""
 
     name: str
     line: int
@@ -210,62 +132,145 @@ class Page:
     canonical_url: str | None = None
 
 
-def _field_label(text: str) -> tuple[str, str] | None:
-    head, colon, rest = text.partition(":")
+@dataclass(frozen=True)
+class Piece:
+    """A stretch of one line: before any label (`name` None) or after the label `name`."""
+
+    line: int
+    name: str | None
+    text: str
+
+
+def _line_start_label(text: str) -> tuple[str, int] | None:
+    """A label at the start of a line, in any case or spacing: (field, end of the label)."""
+    head, colon, _ = text.partition(":")
     if colon and len(head) <= 40:
         name = FIELD_LABELS.get(normalize(head))
         if name is not None:
-            return name, rest.strip()
-    collab = COLLAB_LINE.match(text)
-    if collab:
-        return "in_collaboration_with", collab.group(1).strip()
+            return name, len(head) + 1
     return None
 
 
-def parse_page(lines: list[Line], file: str, canonical_url: str | None = None) -> Page:
-    """Find heading, title (and optional second line), fields; ignore banners and footer."""
-    start = next(
-        (k for k, ln in enumerate(lines) if ":" not in ln.text and normalize(ln.text) == HEADING),
-        None,
-    )
-    if start is None:
-        raise NotAPage("not a resource page: it has no 'Resource Details' heading", file=file)
-    k = start + 1
-    title_lines: list[Line] = []
-    while (
-        k < len(lines) and _field_label(lines[k].text) is None and not FOOTER.match(lines[k].text)
-    ):
-        if lines[k].text:
-            title_lines.append(lines[k])
-        k += 1
-    if not title_lines:
-        raise NotAPage(
-            "not a resource page: no title under the 'Resource Details' heading",
+def _counts_mid_line(text: str, start: int, label: str) -> bool:
+    """A one-word label ("Keywords:") in mid-line counts only where a value ended before it.
+
+    "…PartnershipsKeywords:" or "…Housing. Keywords:" end a value; "Sign Language:" or "the
+    Year:" in a sentence do not. Labels of several words are distinctive enough anywhere.
+    """
+    if " " in label or "(" in label:
+        return True
+    before = text[:start]
+    if not before[-1:].isspace():
+        return True
+    return before.rstrip()[-1:] in {".", ";", ",", ")"}
+
+
+def split_line(line: Line) -> tuple[list[Piece], bool]:
+    """A line cut at its field labels and the footer; True when the footer starts in it."""
+    text = line.text
+    footer = FOOTER.search(text)
+    if footer is not None:
+        text = text[: footer.start()]
+    cuts: list[tuple[int, int, str]] = []  # (label start, value start, field)
+    first = _line_start_label(text)
+    pos = 0
+    if first is not None:
+        cuts.append((0, first[1], first[0]))
+        pos = first[1]
+    for m in _MID_LABEL.finditer(text, pos):
+        if m.start() == 0 or not _counts_mid_line(text, m.start(), m.group("label")):
+            continue
+        cuts.append((m.start(), m.end(), LABEL_SPELLINGS[m.group("label")]))
+    pieces: list[Piece] = []
+    if not cuts or cuts[0][0] > 0:
+        before = text[: cuts[0][0] if cuts else len(text)].strip()
+        if before or not cuts:
+            pieces.append(Piece(line.number, None, before))
+    for k, (_, value_start, name) in enumerate(cuts):
+        end = cuts[k + 1][0] if k + 1 < len(cuts) else len(text)
+        pieces.append(Piece(line.number, name, text[value_start:end].strip()))
+    return pieces, footer is not None
+
+
+def _title_lines(head: list[Piece]) -> list[Piece]:
+    """The title (and subtitle) among the lines above the first field: site chrome left out."""
+    lines = [p for p in head if p.text]
+    kept: list[Piece] = []
+    for k, piece in enumerate(lines):
+        if normalize(piece.text) in NAVIGATION:
+            if any(normalize(p.text) not in NAVIGATION for p in lines[k + 1 :]):
+                kept = []  # what stood above it was the site's header
+            continue
+        kept.append(piece)
+    while len(kept) > 1 and BANNER.match(kept[0].text):
+        kept.pop(0)
+    if kept and normalize(kept[0].text).startswith(HEADING + " "):
+        # the heading run together with the title in one line
+        rest = kept[0].text[len("Resource Details") :].strip()
+        kept[0] = Piece(kept[0].line, None, rest)
+    return kept
+
+
+def _not_a_page(resource: dict[str, PageField], file: str) -> NotAPage:
+    """Why a page is not a resource page, naming the field labels it has."""
+    if not resource:
+        return NotAPage(
+            "not a resource page: none of its lines has a resource field label "
+            "(Year Developed:, Resource Type:, Primary Audience:, Developed by:, Keywords:, …)",
             file=file,
-            line=lines[start].number,
         )
+    shown = ", ".join(f"{name} (line {pf.line})" for name, pf in resource.items())
+    return NotAPage(
+        f"not a resource page: it has only {len(resource)} resource field label(s), {shown}; "
+        f"a resource page has at least {MIN_FIELDS} (or one under a 'Resource Details' heading)",
+        file=file,
+    )
+
+
+def _fields(lines: list[Line]) -> tuple[list[Piece], dict[str, PageField]]:
+    """The lines above the first field label, and the fields up to the footer."""
+    head: list[Piece] = []
     fields: dict[str, PageField] = {}
     current: PageField | None = None
-    for ln in lines[k:]:
-        if FOOTER.match(ln.text):
+    for ln in lines:
+        pieces, footer = split_line(ln)
+        for piece in pieces:
+            if piece.name is None and current is None:
+                head.append(piece)
+            elif piece.name is None:
+                assert current is not None
+                if piece.text or current.parts:
+                    current.parts.append(piece.text)
+            else:
+                current = fields.get(piece.name)
+                if current is None:
+                    current = fields[piece.name] = PageField(piece.name, piece.line)
+                elif current.parts:
+                    current.parts.append("")
+                if piece.text:
+                    current.parts.append(piece.text)
+        if footer and current is not None:
             break
-        label = _field_label(ln.text)
-        if label is not None:
-            name, rest = label
-            current = fields.get(name)
-            if current is None:
-                current = fields[name] = PageField(name, ln.number)
-            elif current.parts:
-                current.parts.append("")
-            if rest:
-                current.parts.append(rest)
-        elif current is not None and (ln.text or current.parts):
-            current.parts.append(ln.text)
-    if not fields:
-        raise NotAPage(
-            "not a resource page: no resource fields (Year Developed:, Resource Type:, ...)",
-            file=file,
-            line=title_lines[0].number,
-        )
-    subtitle = " ".join(ln.text for ln in title_lines[1:]) or None
-    return Page(file, title_lines[0].text, title_lines[0].number, subtitle, fields, canonical_url)
+    return head, fields
+
+
+def parse_page(lines: list[Line], file: str, canonical_url: str | None = None) -> Page:
+    """Find the fields by their labels, the title above them; ignore chrome and footer.
+
+    With a "Resource Details" heading, what stands above it is the site's header (a banner
+    may quote a label); the page is read from the heading unless no title follows it.
+    """
+    heading = next((k for k, ln in enumerate(lines) if normalize(ln.text) == HEADING), None)
+    head, fields = _fields(lines[heading:] if heading is not None else lines)
+    title = _title_lines(head)
+    if heading is not None and not title:
+        head, fields = _fields(lines)
+        title = _title_lines(head)
+    resource = {n: pf for n, pf in fields.items() if n in RESOURCE_FIELDS}
+    if len(resource) < (1 if heading is not None else MIN_FIELDS):
+        raise _not_a_page(resource, file)
+    if not title:
+        first = min(pf.line for pf in fields.values())
+        raise NotAPage("not a resource page: no title above its first field", file=file, line=first)
+    subtitle = " ".join(p.text for p in title[1:]) or None
+    return Page(file, title[0].text, title[0].line, subtitle, fields, canonical_url)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,21 +14,23 @@ from resource_kg.errors import RkgError
 from resource_kg.files import NotUtf8, decode_utf8
 from resource_kg.graph import FIELD_SPECS
 from resource_kg.importing.labels import LabelSplitter
+from resource_kg.importing.page_text import (
+    PAGE_SUFFIXES,
+    Line,
+    html_lines,
+    is_html,
+    text_lines,
+)
 from resource_kg.importing.pages import (
     COLLABORATION,
     ELLIPSIS,
-    PAGE_SUFFIXES,
     RUN_TOGETHER,
     SEE_OTHER,
-    Line,
     Page,
-    html_lines,
-    is_html,
     parse_page,
-    text_lines,
 )
 from resource_kg.records import FIELDS, ID_PATTERN, LIST_FIELDS, Value
-from resource_kg.vocab import Lexicon, slugify
+from resource_kg.vocab import ORG_SCHEME, Lexicon, normalize, slugify
 
 # ---------------------------------------------------------------- page → record values
 
@@ -40,13 +45,15 @@ class UnknownLabel:
     label: str
     suggestions: tuple[str, ...]
     row: int | None = None
+    doubt: bool = False
 
     def __str__(self) -> str:
         hint = f" (closest known: {', '.join(self.suggestions)})" if self.suggestions else ""
         where = f"row {self.row}, column" if self.row is not None else "field"
+        whole = "; kept whole, as a split is in doubt: check it" if self.doubt else ""
         return (
             f"{self.file}:{self.line}: {where} '{self.field}': unknown label "
-            f"{self.label!r} kept as written{hint}"
+            f"{self.label!r} kept as written{hint}{whole}"
         )
 
 
@@ -70,11 +77,42 @@ def id_from_url(url: str | None) -> str | None:
     return rid if ID_PATTERN.match(rid) else None
 
 
+#: A year the page says it does not know ("n.a.", "N/A", "unknown"): the field is left out.
+NO_YEAR = re.compile(
+    r"^(?:n\.?\s*a\.?|n/a|none|unknown|not (?:available|applicable|known)|-+)$", re.I
+)
+
+
+def _lossy(text: str) -> bool:
+    """Whether the ASCII slug of `text` drops letters or digits (an id from it may collide)."""
+    for c in text:
+        if c.isalnum() and not c.isascii():
+            plain = unicodedata.normalize("NFKD", c).encode("ascii", "ignore").decode()
+            if not any(p.isalnum() for p in plain):
+                return True
+    return False
+
+
 def slug_id(title: str) -> str:
-    slug = slugify(title)
+    """An id from a title that stays distinct: its ASCII slug, with a stable hash when needed.
+
+    A slug that would drop letters (a Japanese or Greek title), be empty or all digits (numeric
+    ids are the site's), or be cut at 80 characters gets 8 hex digits of the title's SHA-256.
+    """
+    full = slugify(title) if any(c.isascii() and c.isalnum() for c in title) else ""
+    slug = full
     if len(slug) > 80:
         slug = slug[:80].rsplit("-", 1)[0]
-    return slug
+    if slug and slug == full and not slug.isdigit() and not _lossy(title):
+        return slug
+    digest = hashlib.sha256(normalize(title).encode("utf-8")).hexdigest()[:8]
+    return f"{slug}-{digest}" if slug else f"r-{digest}"
+
+
+def numeric_stem(path: Path) -> str | None:
+    """The file name as an id when it is ASCII digits (`4184.txt`); `²³.txt` is not."""
+    stem = path.stem
+    return stem if stem.isascii() and stem.isdigit() else None
 
 
 class PageReader:
@@ -127,22 +165,31 @@ class PageReader:
             result.notes.append(f"{result.file}:{line}: field '{name}': the list is cut short (…)")
         splitter = self.splitters.get(scheme) or LabelSplitter(())
         labels: list[str] = []
-        for item in splitter.split(text, run_together=name in RUN_TOGETHER):
+        items = splitter.split(
+            text, run_together=name in RUN_TOGETHER, whole_unknown=scheme == ORG_SCHEME
+        )
+        for item in items:
             labels.append(item.label)
             if not item.known:
+                suggestions = self.suggest(scheme, item.label)
                 result.unknown.append(
-                    UnknownLabel(
-                        result.file, line, name, item.label, self.suggest(scheme, item.label)
-                    )
+                    UnknownLabel(result.file, line, name, item.label, suggestions, doubt=item.doubt)
                 )
         return labels
+
+    def learn(self, scheme: str, labels: Iterable[str]) -> None:
+        """Labels added to the lexicon during a run (new organizations) split from now on."""
+        splitter = self.splitters.setdefault(scheme, LabelSplitter(()))
+        for label in labels:
+            splitter.add(label)
+        self._suggestions = {k: v for k, v in self._suggestions.items() if k[0] != scheme}
 
     def values(self, page: Page, path: Path, url: str | None) -> PageRecord:
         url = url or page.canonical_url
         rid = id_from_url(url)
         result = PageRecord(page.file, {}, rid is not None)
         if rid is None:
-            rid = path.stem if path.stem.isdigit() else slug_id(page.title)
+            rid = numeric_stem(path) or slug_id(page.title)
         values = result.values
         values["id"] = rid
         if url:
@@ -159,9 +206,17 @@ class PageReader:
                 if self.take_summary:
                     values["summary"] = text
             elif name == "year":
-                year = " ".join(text.split()).rstrip(".")
-                values["year"] = int(year) if year.isdigit() else year
-                if not year.isdigit():
+                year = " ".join(text.split())
+                if NO_YEAR.match(year):
+                    result.notes.append(
+                        f"{page.file}:{pf.line}: field 'year': the page gives no year "
+                        f"({year!r}); left out"
+                    )
+                    continue
+                year = year.rstrip(".")
+                plain = year.isascii() and year.isdigit()
+                values["year"] = int(year) if plain else year
+                if not plain:
                     result.notes.append(
                         f"{page.file}:{pf.line}: field 'year': {year!r} is not a year"
                     )
@@ -176,6 +231,8 @@ class PageReader:
                     text = text[: collab.start()]
                 lists.setdefault(name, []).extend(self.split(result, name, text, pf.line))
             elif name in LIST_FIELDS:
+                if name == "in_collaboration_with":
+                    text = SEE_OTHER.sub(" ", text)
                 lists.setdefault(name, []).extend(self.split(result, name, text, pf.line))
         for name in FIELDS:
             if lists.get(name):
