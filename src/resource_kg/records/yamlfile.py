@@ -13,6 +13,7 @@ from resource_kg.records.model import (
     FIELDS,
     ID_PATTERN,
     LIST_FIELDS,
+    MAX_ID,
     MAX_TEXT,
     Record,
     Value,
@@ -309,6 +310,8 @@ def _fast_yaml_record(path: Path, text: str) -> Record | None:
             raw_id = value
     if raw_id is None or not ID_PATTERN.match(str(raw_id).strip()):
         return None
+    if len(str(raw_id).strip()) > MAX_ID:
+        return None  # the full reader reports it
     rid = str(raw_id).strip()
     values: dict[str, Value] = {}
     lines: dict[str, int] = {}

@@ -45,6 +45,7 @@ from resource_kg.graph import (
     url_key,
 )
 from resource_kg.records import RECORD_SUFFIXES, Record, claim_id, read_file
+from resource_kg.records.folder import is_record_file
 from resource_kg.store.fingerprint import code_fingerprint, hash_bytes
 from resource_kg.store.state import connect, get_meta, locked, set_meta
 from resource_kg.tagging import Tag, Tagger
@@ -189,9 +190,13 @@ def _list_files(folder: Path, root: Path) -> list[str]:
         with os.scandir(directory) as entries:
             for entry in entries:
                 name = entry.name
-                if entry.is_dir() and not entry.is_symlink():
+                if not entry.is_symlink() and entry.is_dir():
                     scan(entry.path, os.path.join(shown, name), (*parts, name))
-                elif entry.is_file() and os.path.splitext(name)[1].lower() in RECORD_SUFFIXES:
+                elif os.path.splitext(name)[1].lower() in RECORD_SUFFIXES and (
+                    is_record_file(Path(entry.path), os.path.join(shown, name))
+                    if entry.is_symlink()  # a loop names itself; plain files cost no stat
+                    else entry.is_file()
+                ):
                     found.append(((*parts, name), os.path.join(shown, name)))
 
     scan(str(folder), str(folder.relative_to(root)), folder.parts)
