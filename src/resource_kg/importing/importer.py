@@ -68,9 +68,12 @@ class Summary:
 class Importer:
     """Writes incoming record values into a folder of one-record YAML files, never silently."""
 
-    def __init__(self, out: Path, existing: Iterable[Record], *, update: bool) -> None:
+    def __init__(
+        self, out: Path, existing: Iterable[Record], *, update: bool, dry_run: bool = False
+    ) -> None:
         self.out = out
         self.update = update
+        self.dry_run = dry_run  # decide and report everything, write nothing
         self.by_id: dict[str, Entry] = {}
         self.by_url: dict[str, Entry] = {}
         self.by_title: dict[str, Entry] = {}
@@ -125,6 +128,10 @@ class Importer:
         incoming = canonical(values)
         rid = str(incoming["id"])
         found = self.matches(incoming)
+        if id_fixed and found and found[0][1] == "id":
+            # An authoritative id names its record; that its url or title is also another
+            # record's (a duplicate the build reports) must not stop the record's own update.
+            found = found[:1]
         if len(found) > 1:
             which = ", ".join(f"{e.id} (by {how})" for e, how in found)
             return Outcome(
@@ -141,7 +148,8 @@ class Importer:
                 )
             new = dict(defaults or {})
             new.update(incoming)
-            write_record(path, new)
+            if not self.dry_run:
+                write_record(path, new)
             self._index(Entry(rid, canonical(new), path, False, source))
             return Outcome("imported", source, f"imported record {rid} → {path}", rid)
         entry, how = found[0]
@@ -208,7 +216,8 @@ class Importer:
                 entry.id,
                 changes,
             )
-        write_record(entry.file, merged, header_comments(entry.file))
+        if not self.dry_run:
+            write_record(entry.file, merged, header_comments(entry.file))
         entry.values = canonical(merged)
         entry.source = source
         self._index(entry)
