@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from resource_kg.commands.common import ROOT_ARG, cli, err
-from resource_kg.config import resolve_paths
+from resource_kg.config import check_output, resolve_paths
 from resource_kg.errors import RkgError
 from resource_kg.files import write_atomic
 from resource_kg.importing import (
@@ -196,6 +196,8 @@ def export_group() -> None:
 )
 def export_csv_command(root: Path, out: Path | None) -> None:
     """All records as CSV: one column per record field, lists joined with '; '."""
+    if out is not None:
+        check_output(root, out)
     records = read_records(resolve_paths(root).resources, display_root=root)
     text = export_csv(records)
     if out is None:
