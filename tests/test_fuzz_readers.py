@@ -32,8 +32,8 @@ from resource_kg.cli import main
 from resource_kg.config import DEFAULT_BASE
 from resource_kg.errors import RkgError
 from resource_kg.importing import PageReader, load_lexicon
-from resource_kg.records import read_file
 from resource_kg.recordfile import read_csv_rows
+from resource_kg.records import read_file
 from resource_kg.vocab import Lexicon, load_organizations
 
 ROOT = Path(__file__).resolve().parents[1]

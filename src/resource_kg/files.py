@@ -23,7 +23,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, BinaryIO
+from typing import IO, BinaryIO, cast
 
 from resource_kg.errors import RkgError
 
@@ -178,7 +178,7 @@ class _Hashing:
 
 
 @contextmanager
-def atomic_outputs(paths: Sequence[Path], manifest: Path) -> Iterator[list[_Hashing]]:
+def atomic_outputs(paths: Sequence[Path], manifest: Path) -> Iterator[list[IO[bytes]]]:
     """Files that replace `paths` together, and a `sha256sum -c` manifest of them written last.
 
     The old manifest goes first and the new one comes only after every file is in place, so a
@@ -194,7 +194,7 @@ def atomic_outputs(paths: Sequence[Path], manifest: Path) -> Iterator[list[_Hash
                 stack.enter_context(fh)
             writers = [_Hashing(fh) for fh in handles]
             try:
-                yield writers
+                yield cast(list[IO[bytes]], writers)  # file-like: write() and flush()
                 for fh in handles:
                     fh.flush()
                     os.fsync(fh.fileno())
