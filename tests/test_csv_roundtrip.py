@@ -209,8 +209,9 @@ def test_csv_unknown_labels_and_duplicate_ids_are_reported(
     capsys: pytest.CaptureFixture[str], catalog: Path
 ) -> None:
     sheet = CSV_FIXTURES / "unknown_label_and_duplicate.csv"
-    code, _, err = rkg(capsys, "import", "csv", sheet, "--root", catalog)
-    assert code == 0
+    code, _, err = rkg(capsys, "import", "csv", sheet, catalog)
+    assert code == 1  # a row was skipped
+    assert f"error: {sheet}: row(s) 3 not imported (see above)" in err
     assert (
         f"{sheet}:2: row 2, column 'primary_audience': unknown label 'Dental Assistants' "
         "kept as written (closest known: Enabling Staff)"
@@ -278,3 +279,190 @@ def test_written_record_reads_back_the_same(title: str, summary: str, labels: li
     }
     record = read_yaml(Path("r1.yaml"), dump_record(values))[0]
     assert record.values == values
+
+
+# ---------------------------------------------------------------- hostile and careless sheets
+
+
+FORMULAS = [
+    '=HYPERLINK("http://example.invalid/x","click")',
+    "+1+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "'=already quoted by a curator",
+    "''+two quotes",
+]
+
+
+def invented_record(resources: Path, rid: str, title: str, **more: Value) -> Path:
+    """An invented one-record file written by the canonical writer."""
+    path = resources / f"{rid}.yaml"
+    path.write_text(dump_record({"id": rid, "title": title, **more}), encoding="utf-8")
+    return path
+
+
+def cells(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_formula_cells_are_quoted_on_export_and_restored_on_import(
+    capsys: pytest.CaptureFixture[str], catalog: Path
+) -> None:
+    """Titles like `=HYPERLINK(…)` came out verbatim: a spreadsheet would run them."""
+    resources = catalog / "data" / "resources"
+    for n, title in enumerate(FORMULAS):
+        invented_record(resources, f"f{n}", title, status="active")
+    invented_record(resources, "g1", "Invented", keywords=["-x", "@y"], subtitle="=1+1")
+    before = snapshot(resources)
+    sheet = catalog / "records.csv"
+    code, _, err = rkg(capsys, "export", "csv", catalog, "--out", sheet)
+    assert code == 0, err
+    rows = {r["id"]: r for r in cells(sheet.read_text(encoding="utf-8"))}
+    for n, title in enumerate(FORMULAS):
+        shown = rows[f"f{n}"]["title"]
+        assert shown == "'" + title  # no cell starts with what a spreadsheet runs
+    assert rows["g1"]["subtitle"] == "'=1+1"
+    assert rows["g1"]["keywords"] == "'-x; @y"
+    for row in rows.values():
+        for cell in row.values():
+            assert not cell or cell[0] not in "=+-@\t\r"
+    code, _, err = rkg(capsys, "import", "csv", sheet, catalog)
+    assert code == 0, err
+    assert f"0 updated, {len(rows)} unchanged, 0 skipped" in err
+    assert snapshot(resources) == before
+
+
+def test_generated_2k_catalog_round_trips(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Export then import failed at a record without a title and at cells over 128 KB."""
+    import subprocess
+    import sys
+
+    root = tmp_path / "g2k"
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "generate.py"),
+            "2000",
+            "--seed",
+            "7",
+            "--out",
+            str(root),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    resources = root / "data" / "resources"
+    long_summary = " ".join(["An invented sentence for a long summary cell."] * 4000)
+    assert len(long_summary) > 128 * 1024
+    invented_record(resources, "long1", "Invented long", summary=long_summary)
+    assert "title:" not in (resources / "syn000291.yaml").read_text(encoding="utf-8")
+    before = snapshot(resources)
+    sheet = tmp_path / "records.csv"
+    code, _, err = rkg(capsys, "export", "csv", root, "--out", sheet)
+    assert code == 0, err
+    code, _, err = rkg(capsys, "import", "csv", sheet, root)
+    assert code == 0, err
+    assert "csv: 0 imported, 0 updated, 2001 unchanged, 0 skipped" in err
+    assert snapshot(resources) == before
+
+
+def test_rows_matching_several_records_exit_1_and_are_named(
+    capsys: pytest.CaptureFixture[str], catalog: Path
+) -> None:
+    """`import csv` exited 0 when rows were skipped."""
+    sheet = catalog / "sheet.csv"
+    sheet.write_text(
+        "id,url,title\n"
+        "9100,https://healthcenterinfo.org/details/?id=3182,Invented New Title\n"
+        "9101,,Invented Other Title\n"
+        "9102,https://healthcenterinfo.org/details/?id=4184,Heat-Related Illness Clinician’s Guide\n",
+        encoding="utf-8",
+    )
+    before = snapshot(catalog / "data" / "resources")
+    code, _, err = rkg(capsys, "import", "csv", sheet, catalog)
+    assert code == 1
+    assert f"skipped: {sheet}: row 2: duplicate: its url matches record 3182" in err
+    assert (
+        f"skipped: {sheet}: row 4: matches several records: 4184 (by url), 3182 (by title)" in err
+    )
+    assert f"error: {sheet}: row(s) 2, 4 not imported (see above)" in err
+    after = snapshot(catalog / "data" / "resources")
+    assert set(after) - set(before) == {"9101.yaml"}
+
+
+def test_scalar_cells_are_checked_as_build_does(
+    capsys: pytest.CaptureFixture[str], catalog: Path
+) -> None:
+    """`year=twenty-twenty` went into YAML without a word."""
+    sheet = catalog / "sheet.csv"
+    sheet.write_text(
+        "id,title,year,date_added,url,status\n"
+        "9200,Invented Title,twenty-twenty,2024-13-01,ftp://example.invalid/x,gone\n",
+        encoding="utf-8",
+    )
+    code, _, err = rkg(capsys, "import", "csv", sheet, catalog)
+    assert code == 0, err
+    assert f"warning: {sheet}:2: row 2, column 'year': year 'twenty-twenty' is not a year" in err
+    assert f"warning: {sheet}:2: row 2, column 'date_added': '2024-13-01' is not a date" in err
+    assert f"warning: {sheet}:2: row 2, column 'url': url 'ftp://example.invalid/x' is not" in err
+    assert f"warning: {sheet}:2: row 2, column 'status': unknown status 'gone'" in err
+    # The build says the same of the record the import wrote (kept as written).
+    code, _, build_err = rkg(capsys, "build", catalog)
+    assert code == 0
+    assert "field 'year': year 'twenty-twenty' is not a year" in build_err
+
+
+def test_dry_run_shows_changes_and_writes_nothing(
+    capsys: pytest.CaptureFixture[str], catalog: Path
+) -> None:
+    resources = catalog / "data" / "resources"
+    sheet = catalog / "records.csv"
+    rkg(capsys, "export", "csv", catalog, "--out", sheet)
+    edit(sheet, "3182", keywords="Access to Care; Heat-Related Illness")
+    with sheet.open("a", encoding="utf-8") as fh:
+        fh.write("9300,,Invented Dry Title" + "," * (len(FIELDS) - 3) + "\n")
+    before = snapshot(resources)
+    code, _, err = rkg(capsys, "import", "csv", sheet, catalog, "--dry-run")
+    assert code == 0, err
+    assert "updated record 3182" in err
+    assert "    keywords: [Access to Care] → [Access to Care; Heat-Related Illness]" in err
+    assert "imported record 9300" in err
+    assert "csv (dry run, nothing written): 1 imported, 1 updated, 2 unchanged" in err
+    assert snapshot(resources) == before
+
+
+def test_root_is_an_argument_and_root_option_still_works(
+    capsys: pytest.CaptureFixture[str], catalog: Path, tmp_path: Path
+) -> None:
+    sheet = catalog / "records.csv"
+    rkg(capsys, "export", "csv", catalog, "--out", sheet)
+    code, _, err = rkg(capsys, "import", "csv", sheet, catalog)
+    assert (code, "3 unchanged" in err) == (0, True)
+    code, _, err = rkg(capsys, "import", "csv", sheet, "--root", catalog)
+    assert (code, "3 unchanged" in err) == (0, True)
+    code, _, err = rkg(capsys, "import", "csv", sheet, catalog, "--root", tmp_path / "other")
+    assert code == 2 and "name different catalogs" in err
+
+
+def test_query_and_validation_csv_quote_formula_cells(
+    capsys: pytest.CaptureFixture[str], catalog: Path
+) -> None:
+    resources = catalog / "data" / "resources"
+    title = '=HYPERLINK("http://example.invalid/x","click")'
+    invented_record(resources, "f1", title, year="2999")
+    query = catalog / "titles.rq"
+    query.write_text(
+        "PREFIX dct: <http://purl.org/dc/terms/>\n"
+        "SELECT ?title WHERE { ?r dct:title ?title } ORDER BY ?title\n",
+        encoding="utf-8",
+    )
+    code, out, err = rkg(capsys, "query", "--file", query, catalog, "--format", "csv")
+    assert code == 0, err
+    titles = [r["title"] for r in cells(out)]
+    assert "'" + title in titles and title not in titles
+    code, out, err = rkg(capsys, "validate", catalog, "--format", "csv")
+    found = [r for r in cells(out) if r["id"] == "f1"]
+    assert found, out
+    assert {r["title"] for r in found} == {"'" + title}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -14,7 +13,7 @@ import pyoxigraph as ox
 
 from resource_kg.config import Paths, Settings, load_settings, resolve_paths
 from resource_kg.errors import Diagnostic
-from resource_kg.files import atomic_output
+from resource_kg.files import atomic_outputs
 from resource_kg.graph import (
     PREFIXES,
     GraphBuilder,
@@ -27,6 +26,9 @@ from resource_kg.graph import (
 from resource_kg.records import Record, read_records
 from resource_kg.tagging import Tagger
 from resource_kg.vocab import Lexicon, Organization, load_organizations, load_vocabularies
+
+#: The checksums of the pair `Catalog.write` writes, written after both (`sha256sum -c`).
+MANIFEST = "catalog.sha256"
 
 if TYPE_CHECKING:
     import rdflib
@@ -219,15 +221,17 @@ class Catalog:
         return _bytes(ox.serialize(self._table.iter_quads(), format=ox.RdfFormat.N_QUADS))
 
     def write(self, out: Path | str) -> list[Path]:
-        """Write dist/catalog.trig (named graphs) and dist/catalog.ttl (their union), atomically.
+        """Write dist/catalog.trig (named graphs) and dist/catalog.ttl (their union) together.
 
-        Both are streamed to a temporary file beside the target, then renamed: the same bytes
-        as `serialize_trig`/`serialize_turtle` without holding a few hundred MB in memory."""
+        Both are streamed to temporary files beside the targets (the same bytes as
+        `serialize_trig`/`serialize_turtle` without holding a few hundred MB in memory), then
+        renamed; `catalog.sha256` is written last and names the pair (`sha256sum -c`)."""
         out = Path(out)
         written = [out / "catalog.trig", out / "catalog.ttl"]
         table = self._table
-        _stream_atomic(written[0], table.iter_quads(), ox.RdfFormat.TRIG)
-        _stream_atomic(written[1], table.iter_triples(), ox.RdfFormat.TURTLE)
+        with atomic_outputs(written, out / MANIFEST) as (trig, ttl):
+            ox.serialize(table.iter_quads(), trig, format=ox.RdfFormat.TRIG, prefixes=PREFIXES)
+            ox.serialize(table.iter_triples(), ttl, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
         return written
 
     def info(self) -> dict[str, Any]:
@@ -240,14 +244,6 @@ class Catalog:
             "triples": {iri.rsplit("/", 1)[-1]: n for iri, n in per_graph.items()},
             "warnings": len(self.diagnostics),
         }
-
-
-def _stream_atomic(
-    path: Path, items: Iterator[ox.Quad] | Iterator[ox.Triple], fmt: ox.RdfFormat
-) -> None:
-    """Serialize straight into a temporary file beside `path`, then rename it into place."""
-    with atomic_output(path) as fh:
-        ox.serialize(items, fh, format=fmt, prefixes=PREFIXES)
 
 
 def add_quads(table: TermTable, quads: list[ox.Quad], out: list[QuadKey]) -> None:

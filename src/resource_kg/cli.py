@@ -36,16 +36,36 @@ def main(argv: list[str] | None = None) -> Any:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
+    except OSError as exc:  # stdout on a full disk or /dev/full, a file vanishing mid-run
+        if "--debug" in args:
+            raise
+        _os_error(exc, hard=argv is None)
     code = rc if isinstance(rc, int) else 0
     if argv is None:
         # A process that ran a command: its output is written and flushed, so skip freeing a
         # large catalog object by object at interpreter exit (≈ 0.5 s at 100k resources).
-        sys.stdout.flush()
+        try:
+            sys.stdout.flush()
+        except OSError as exc:
+            _os_error(exc, hard=True)
         sys.stderr.flush()
         os._exit(code)
     if code != 0:
         sys.exit(code)
     return rc
+
+
+def _os_error(exc: OSError, *, hard: bool) -> None:
+    """One line for an input/output failure no command turned into an RkgError; exit 2.
+
+    `hard`: this process ends here without flushing standard output again (it cannot be
+    written: a second attempt at exit would print a traceback)."""
+    what = f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")
+    err.print(f"error: cannot read or write: {what}", markup=False)
+    if hard:
+        sys.stderr.flush()
+        os._exit(2)
+    sys.exit(2)
 
 
 if __name__ == "__main__":

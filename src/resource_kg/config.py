@@ -6,6 +6,8 @@ copies shipped inside the package, so `rkg build path/to/catalog` works anywhere
 
 from __future__ import annotations
 
+import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,7 +87,13 @@ def load_settings(root: Path) -> Settings:
         doc = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read settings: {exc}", file=pyproject) from exc
-    table = doc.get("tool", {}).get("resource_kg", {})
+    tool = doc.get("tool", {})
+    table = tool.get("resource_kg", {}) if isinstance(tool, dict) else None
+    if not isinstance(table, dict):
+        raise ConfigError(
+            '[tool.resource_kg] must be a table of settings (base = "https://…/", title = …)',
+            file=pyproject,
+        )
     known = set(Settings.__dataclass_fields__)
     unknown = sorted(set(table) - known)
     if unknown:
@@ -94,7 +102,47 @@ def load_settings(root: Path) -> Settings:
             f"known: {', '.join(sorted(known))}",
             file=pyproject,
         )
-    settings = Settings(**{k: str(v) for k, v in table.items()})
+    for key, value in table.items():
+        if not isinstance(value, str):
+            raise ConfigError(f"{key} must be a quoted string", file=pyproject, field=key)
+    settings = Settings(**table)
     if not settings.base.endswith(("/", "#")):
         raise ConfigError("base must end with '/' or '#'", file=pyproject, field="base")
+    if not _is_iri(settings.base + "x"):
+        raise ConfigError(
+            f"base {settings.base!r} is not an IRI (write it as https://example.org/catalog/)",
+            file=pyproject,
+            field="base",
+        )
     return settings
+
+
+def _is_iri(text: str) -> bool:
+    """Whether every IRI made from the base (`<base>resource/<id>`) can be written."""
+    import pyoxigraph as ox
+
+    try:
+        ox.NamedNode(text)
+    except ValueError:
+        return False
+    return re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", text) is not None
+
+
+def check_output(root: Path, out: Path, option: str = "--out") -> None:
+    """Refuse an output inside the catalog's sources (data/, ontology/, shapes/, queries/):
+    `--out data/resources/3182.yaml` overwrote a record, and dumps there broke the next build."""
+    paths = resolve_paths(root)
+    target = Path(os.path.abspath(out))
+    for source in (paths.data, paths.ontology, paths.shapes, paths.queries):
+        inside = Path(os.path.abspath(source))
+        real = Path(os.path.realpath(inside))
+        for candidate in {target, Path(os.path.realpath(target))}:
+            if (
+                candidate in (inside, real)
+                or inside in candidate.parents
+                or real in candidate.parents
+            ):
+                raise ConfigError(
+                    f"{option} {out} is inside the catalog's sources ({source}); "
+                    "write outputs elsewhere (e.g. dist/)"
+                )

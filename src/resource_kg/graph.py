@@ -121,7 +121,15 @@ def _lit(value: str, datatype: str | None = None) -> ox.Literal:
 
 
 def _is_http_iri(value: str) -> bool:
-    return re.fullmatch(r"https?://[^\s<>\"{}|\\^`]+", value) is not None
+    """Whether `value` can be an http(s) IRI node: a bad one (`%zz`, `a#b#c`, `http://[::1`)
+    is a warning where it is used, never an exception."""
+    if re.fullmatch(r"https?://[^\s<>\"{}|\\^`]+", value) is None:
+        return False
+    try:
+        ox.NamedNode(value)
+    except ValueError:
+        return False
+    return True
 
 
 #: A quad as the N-Triples forms of its graph name, subject, predicate and object, in that

@@ -14,14 +14,15 @@ import io
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from resource_kg.errors import StructureError
 from resource_kg.files import NotUtf8, decode_utf8, write_atomic
-from resource_kg.records import FIELDS, ID_PATTERN, LIST_FIELDS, Record, Value
+from resource_kg.records import FIELDS, Record, Value, tables
+from resource_kg.records.tables import CsvRow
+from resource_kg.spreadsheet import neutralize_row
 
 #: Columns a CSV import cannot do without: a row must say which record it is and what it is.
 REQUIRED_COLUMNS: tuple[str, ...] = ("id", "title")
@@ -176,7 +177,8 @@ def write_record(path: Path, values: Mapping[str, Value], header: Iterable[str] 
 
 
 def export_csv(records: Iterable[Record]) -> str:
-    """All records as CSV: one column per record field, list cells joined with '; '."""
+    """All records as CSV: one column per record field, list cells joined with '; '; cells a
+    spreadsheet would run are quoted (`spreadsheet.neutralize`), and read back as written."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(FIELDS)
@@ -199,21 +201,11 @@ def export_csv(records: Iterable[Record]) -> str:
                 row.append(CELL_SEPARATOR.join(value))
             else:
                 row.append("" if value is None else str(value))
-        writer.writerow(row)
+        writer.writerow(neutralize_row(row))
     return buffer.getvalue()
 
 
 # ---------------------------------------------------------------- CSV import
-
-
-@dataclass
-class CsvRow:
-    """One record read from a CSV row: the fields its columns give, and where it was."""
-
-    row: int
-    line: int
-    values: dict[str, Value]
-    columns: dict[str, str]
 
 
 def parse_map(options: Iterable[str]) -> dict[str, str]:
@@ -237,21 +229,15 @@ def _did_you_mean(name: str, choices: Iterable[str]) -> str:
     return f" (did you mean {', '.join(close)}?)" if close else ""
 
 
-def _cell(name: str, cell: str) -> Value | None:
-    cell = cell.strip()
-    if name in LIST_FIELDS:
-        return [part.strip() for part in cell.split(";") if part.strip()]
-    if not cell:
-        return None
-    return int(cell) if name == "year" and _DECIMAL.fullmatch(cell) else cell
-
-
 def read_csv_rows(path: Path, column_map: Mapping[str, str] | None = None) -> list[CsvRow]:
-    """Read a curator's CSV; every error names the row (header = row 1) and the column."""
+    """Read a curator's CSV (the one CSV reader, `records.tables`); errors name row and column.
+
+    Columns `id` and `title` must be present; a row may leave its title empty (a record
+    without a title is a content problem, reported by validation, and must round-trip)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise StructureError(f"cannot read file: {exc.strerror}", file=path) from exc
+        raise StructureError(f"cannot read file: {exc.strerror}", file=path) from None
     try:
         text = decode_utf8(data)
     except NotUtf8 as bad:
@@ -259,96 +245,5 @@ def read_csv_rows(path: Path, column_map: Mapping[str, str] | None = None) -> li
             f"file is not UTF-8 (byte 0x{bad.byte:02x}); save it as UTF-8 CSV",
             file=path,
             line=bad.line,
-        ) from bad
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = [col.strip() for col in next(reader)]
-    except StopIteration:
-        raise StructureError("row 1: the file is empty, no header row", file=path, line=1) from None
-    except csv.Error as exc:
-        raise StructureError(f"row 1: malformed CSV: {exc}", file=path, line=1) from exc
-    mapping = dict(column_map or {})
-    names = [mapping.get(col, col) for col in header]
-    for col, name in zip(header, names, strict=True):
-        if name not in FIELDS:
-            raise StructureError(
-                f"row 1, column {col!r}: not a record field{_did_you_mean(name, FIELDS)}; "
-                f"rename it or map it with --map '{col}=<field>'",
-                file=path,
-                line=1,
-                field=col,
-            )
-    seen: dict[str, str] = {}
-    for col, name in zip(header, names, strict=True):
-        if name in seen:
-            raise StructureError(
-                f"row 1, column {col!r}: gives field {name!r} again (also column {seen[name]!r})",
-                file=path,
-                line=1,
-                field=col,
-            )
-        seen[name] = col
-    for required in REQUIRED_COLUMNS:
-        if required not in names:
-            raise StructureError(
-                f"row 1: required column {required!r} is missing (columns: {', '.join(header)})",
-                file=path,
-                line=1,
-                field=required,
-            )
-    rows: list[CsvRow] = []
-    number = 1
-    end = reader.line_num
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise StructureError(
-                f"row {number + 1}: malformed CSV: {exc}", file=path, line=end + 1
-            ) from exc
-        number += 1
-        line, end = end + 1, reader.line_num
-        if not cells or all(not c.strip() for c in cells):
-            continue
-        if len(cells) < len(names):
-            missing = header[len(cells)]
-            raise StructureError(
-                f"row {number}, column {missing!r}: missing cell (the row has {len(cells)} "
-                f"cells, the header has {len(names)} columns)",
-                file=path,
-                line=line,
-                field=missing,
-            )
-        if len(cells) > len(names):
-            raise StructureError(
-                f"row {number}: {len(cells)} cells, but the header has {len(names)} columns "
-                f"(extra cells after column {header[-1]!r})",
-                file=path,
-                line=line,
-            )
-        values: dict[str, Value] = {}
-        for col, name, cell in zip(header, names, cells, strict=True):
-            value = _cell(name, cell)
-            if name in REQUIRED_COLUMNS and not value:
-                raise StructureError(
-                    f"row {number}, column {col!r}: required, but the cell is empty",
-                    file=path,
-                    line=line,
-                    field=col,
-                )
-            if name == "id" and not ID_PATTERN.match(str(value)):
-                raise StructureError(
-                    f"row {number}, column {col!r}: id {value!r} may hold only letters, "
-                    "digits, '.', '_' and '-' (it becomes part of an IRI)",
-                    file=path,
-                    line=line,
-                    field=col,
-                )
-            if value is not None:
-                values[name] = value
-        rows.append(CsvRow(number, line, values, dict(zip(names, header, strict=True))))
-    if not rows:
-        raise StructureError("row 2: the file has a header but no record", file=path, line=2)
-    return rows
+        ) from None
+    return tables.read_csv_rows(path, text, column_map, required=REQUIRED_COLUMNS, map_hint=True)

@@ -20,6 +20,8 @@ import yaml
 from resource_kg.config import CONCEPT_BASE
 from resource_kg.errors import StructureError, VocabularyError
 from resource_kg.files import NotUtf8, decode_utf8
+from resource_kg.records import safeyaml
+from resource_kg.records.model import check_id, text_problem
 
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
@@ -230,25 +232,21 @@ def load_organizations(path: Path, root: Path, base: str, lexicon: Lexicon) -> l
     shown = _shown(path, root)
     try:
         text = decode_utf8(path.read_bytes())
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        node = yaml.compose(text, Loader=loader)
     except NotUtf8 as bad:
         raise StructureError(
             f"file is not UTF-8 (byte 0x{bad.byte:02x} at offset {bad.offset}); save it as UTF-8",
             file=shown,
             line=bad.line,
-        ) from bad
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        raise StructureError(
-            f"malformed YAML: {exc.problem}", file=shown, line=mark.line + 1 if mark else None
-        ) from exc
+        ) from None
+    except OSError as exc:
+        raise StructureError(f"cannot read file: {exc.strerror}", file=shown) from None
+    node = safeyaml.compose(text, shown)
     if node is None:
         return []
     if not isinstance(node, yaml.SequenceNode):
         raise StructureError("must be a list of organizations", file=shown, line=1)
     orgs: list[Organization] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, tuple[str, int]] = {}
     for item in node.value:
         line = item.start_mark.line + 1
         if not isinstance(item, yaml.MappingNode):
@@ -270,19 +268,30 @@ def load_organizations(path: Path, root: Path, base: str, lexicon: Lexicon) -> l
                     line=k.start_mark.line + 1,
                     field=str(k.value),
                 )
+            problem = text_problem(str(v.value))
+            if problem is not None:
+                raise StructureError(
+                    problem, file=shown, line=k.start_mark.line + 1, field=str(k.value)
+                )
             values[str(k.value)] = str(v.value).strip()
             lines[str(k.value)] = k.start_mark.line + 1
         if not values.get("name"):
             raise StructureError("organization has no name", file=shown, line=line, field="name")
-        oid = values.get("id") or slugify(values["name"])
-        if oid in seen:
+        # The record-id rule: an organization id is part of an IRI and names a page of the site.
+        oid = check_id(
+            values.get("id") or slugify(values["name"]), Path(shown), lines.get("id", line)
+        )
+        page = oid.casefold()  # site/org/<id>.html: one page per id on any file system
+        if page in seen:
+            first, first_line = seen[page]
+            same = "is used twice" if first == oid else f"and {first} name the same page"
             raise StructureError(
-                f"organization id {oid} is used twice (also on line {seen[oid]})",
+                f"organization id {oid} {same} (also on line {first_line})",
                 file=shown,
-                line=line,
+                line=lines.get("id", line),
                 field="id",
             )
-        seen[oid] = line
+        seen[page] = (oid, line)
         org = Organization(
             oid, values["name"], values.get("acronym"), values.get("homepage"), shown, line, lines
         )

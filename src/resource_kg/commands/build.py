@@ -9,6 +9,7 @@ import click
 from rich.table import Table
 
 from resource_kg.commands.common import ROOT_ARG, cli, err, load, out
+from resource_kg.config import check_output
 
 
 @cli.command()
@@ -50,8 +51,9 @@ def build(
     from resource_kg.commands.validate import parse_date, run_validation
 
     day = parse_date(date_text)
-    catalog = load(root, today=day, quiet=run_validate)
     target = out_dir if out_dir is not None else root / "dist"
+    check_output(root, target)
+    catalog = load(root, today=day, quiet=run_validate)
     written = catalog.write(target)
     counts = catalog.triples_per_graph()
     err.print(

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from resource_kg.commands.common import ROOT_ARG, cli, err
-from resource_kg.config import load_settings, resolve_paths
+from resource_kg.config import check_output, load_settings, resolve_paths
 from resource_kg.errors import RkgError
 from resource_kg.files import write_atomic
 from resource_kg.importing import (
@@ -28,6 +28,7 @@ from resource_kg.importing import (
     page_files,
     unknown_labels,
 )
+from resource_kg.importing.scalars import ScalarChecker
 from resource_kg.recordfile import export_csv, parse_map, read_csv_rows, show_value
 from resource_kg.records import read_records
 
@@ -129,6 +130,7 @@ def pages(
 
 @import_group.command("csv")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("root", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.option(
     "--map",
     "maps",
@@ -136,29 +138,63 @@ def pages(
     metavar="COLUMN=field",
     help="Read a column under another name as a record field (repeatable).",
 )
-@CATALOG_OPTION
+@click.option(
+    "--root",
+    "root_option",
+    default=None,
+    hidden=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Deprecated: pass the catalog folder as ROOT.",
+)
 @OUT_OPTION
-def csv_command(file: Path, maps: tuple[str, ...], root: Path, out: Path | None) -> None:
-    """Bring back a CSV of records (as `rkg export csv` writes it) after editing.
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@click.pass_context
+def csv_command(
+    ctx: click.Context,
+    file: Path,
+    root: Path | None,
+    maps: tuple[str, ...],
+    root_option: Path | None,
+    out: Path | None,
+    dry_run: bool,
+) -> None:
+    """Bring back a CSV FILE of records (as `rkg export csv` writes it) into the catalog ROOT.
 
     Columns are record field names (or renamed with --map); list cells hold labels joined
     with '; '. Changed records are rewritten and their changed fields shown; unchanged
-    records are not touched. The whole file is checked before anything is written.
+    records are not touched. The whole file is checked before anything is written; labels,
+    years, dates, urls and statuses the build would warn about are reported with row and
+    column. Exit status 1 when a row was skipped (each is named).
     """
+    if root is not None and root_option is not None and root != root_option:
+        raise click.UsageError(f"ROOT {root} and --root {root_option} name different catalogs")
+    root = root or root_option or Path(".")
     rows = read_csv_rows(file, parse_map(maps))
     target = out if out is not None else root / "data" / "resources"
     lexicon = load_lexicon(root)
-    importer = Importer(target, read_records(target), update=True)
+    checker = ScalarChecker(root, lexicon)
+    importer = Importer(target, read_records(target), update=True, dry_run=dry_run)
     summary = Summary()
+    skipped: list[int] = []
     for row in rows:
         unknown = unknown_labels(lexicon, row.values, str(file), row.line, row.row, row.columns)
+        problems = checker.problems(row.values, str(file), row.line, row.row, row.columns)
         outcome = importer.offer(
             row.values, f"{file}: row {row.row}", id_fixed=True, replace=set(row.columns)
         )
         summary.add(outcome)
         summary.unknown += len(unknown)
+        if outcome.kind == "skipped":
+            skipped.append(row.row)
         _report(err, outcome, unknown)
-    err.print(f"csv: {summary}", markup=False)
+        for problem in problems:
+            err.print(f"warning: {problem}", markup=False)
+    done = "csv (dry run, nothing written)" if dry_run else "csv"
+    err.print(f"{done}: {summary}", markup=False)
+    if skipped:
+        shown = ", ".join(str(n) for n in skipped)
+        err.print(f"error: {file}: row(s) {shown} not imported (see above)", markup=False)
+        ctx.exit(1)
 
 
 @cli.group(name="export")
@@ -176,6 +212,8 @@ def export_group() -> None:
 )
 def export_csv_command(root: Path, out: Path | None) -> None:
     """All records as CSV: one column per record field, lists joined with '; '."""
+    if out is not None:
+        check_output(root, out)
     records = read_records(resolve_paths(root).resources, display_root=root)
     text = export_csv(records)
     if out is None:

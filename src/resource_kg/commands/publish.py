@@ -9,6 +9,7 @@ import click
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from resource_kg.commands.common import ROOT_ARG, cli, err, load
+from resource_kg.config import check_output
 from resource_kg.errors import PublishError
 from resource_kg.publish import publish as publish_release
 
@@ -71,8 +72,9 @@ def publish(
     the end; an existing release is never overwritten. Exit status 1 when validation finds
     Violations (nothing written unless --force), 2 on errors.
     """
-    catalog = load(root)
     out = out_dir if out_dir is not None else root / "releases"
+    check_output(root, out)
+    catalog = load(root)
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),

@@ -50,6 +50,7 @@ from resource_kg.remote import (
     layout_for,
     push,
 )
+from resource_kg.spreadsheet import neutralize_row
 from resource_kg.store.answers import KeptAnswers, store_state
 from resource_kg.store.querystore import open_store
 from resource_kg.store.state import store_dir
@@ -95,7 +96,9 @@ def render(result: Result, fmt: str) -> str:
         writer = csv.writer(buf, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
         writer.writerow(result.columns)
         for row in rows:
-            writer.writerow([_text(row[c]).replace("\t", " ") for c in result.columns])
+            writer.writerow(
+                neutralize_row(_text(row[c]).replace("\t", " ") for c in result.columns)
+            )
         return buf.getvalue()
     shown = display_columns(result.columns)
     if fmt == "markdown":

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from resource_kg.catalog import Catalog
 from resource_kg.commands.common import ROOT_ARG, cli, err, keep, load
+from resource_kg.config import check_output
 from resource_kg.errors import ValidationError
 from resource_kg.files import write_atomic
 from resource_kg.store import incremental
@@ -133,6 +134,8 @@ def validate_command(
                  2 could not validate (bad shapes, records that fail to build).
     """
     day = parse_date(date_text)
+    if out_file is not None:
+        check_output(root, out_file)
     cached = engine == "fast" and not no_cache
     catalog = incremental.load(root) if cached else load(root, quiet=True, fresh=True)
     keep(catalog)

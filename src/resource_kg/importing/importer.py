@@ -74,7 +74,7 @@ class Importer:
     ) -> None:
         self.out = out
         self.update = update
-        self.dry_run = dry_run
+        self.dry_run = dry_run  # decide and report everything, write nothing
         self.by_id: dict[str, Entry] = {}
         self.by_url: dict[str, Entry] = {}
         self.by_title: dict[str, Entry] = {}
@@ -140,6 +140,10 @@ class Importer:
         incoming = canonical(values)
         rid = str(incoming["id"])
         found = self.matches(incoming)
+        if id_fixed and found and found[0][1] == "id":
+            # An authoritative id names its record; that its url or title is also another
+            # record's (a duplicate the build reports) must not stop the record's own update.
+            found = found[:1]
         taken = next((e for e, how in found if how == "id"), None)
         if not id_fixed and taken is not None and not self.same_source(taken, incoming):
             found = [(e, how) for e, how in found if e is not taken]

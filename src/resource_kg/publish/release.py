@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from rich.progress import Progress
 from resource_kg.catalog import Catalog
 from resource_kg.changes import Changes, compare, releases_in, version_key
 from resource_kg.errors import PublishError
-from resource_kg.files import write_atomic
+from resource_kg.files import partial_folder, write_atomic
 from resource_kg.publish.dumps import (
     SUMS,
     progress_callback,
@@ -117,8 +116,8 @@ def publish(
             "see validation-report.csv."
         )
 
-    out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{version}.", suffix=".partial", dir=out))
+    # A locked `.VERSION.XXXXXXXX.partial` folder; those of killed runs are removed here.
+    tmp, held = partial_folder(out, version)
     try:
         stats = write_dumps(catalog, tmp, progress=progress)
         write_plain(tmp / "validation-report.csv", report.render("csv"))
@@ -162,6 +161,8 @@ def publish(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        os.close(held)
     newest = releases_in(out)
     if newest and newest[-1].name == version:
         write_atomic(out / LATEST, version + "\n")

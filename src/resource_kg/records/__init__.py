@@ -4,9 +4,10 @@ Structural problems (the file cannot be read as records) raise `StructureError` 
 line and field. Content problems (a missing title, an unknown label) are not this module's
 business: they are reported later, so a curator sees them all in one run.
 
-    model     Record, the field list, the checks every reader applies
+    model     Record, the field list, the checks every reader applies (ids, text limits)
+    safeyaml  the one YAML loader (no complex keys, bounded aliases), also for organizations
     yamlfile  one YAML record file, with the line of each field
-    tables    CSV exports and JSON Lines files
+    tables    CSV (the package's one CSV reader, also for `rkg import csv`) and JSON Lines
     folder    the record files of a folder, read whatever their format
 
 Writing record files back (canonical YAML) is `resource_kg.recordfile`.
@@ -20,13 +21,17 @@ from resource_kg.records.model import (
     ID_PATTERN,
     LIST_FIELDS,
     LIST_SEPARATOR,
+    MAX_ID,
+    MAX_TEXT,
     RECORD_SUFFIXES,
     Record,
     Value,
     check_field_name,
     check_id,
+    check_record,
     decode_text,
     suggest,
+    text_problem,
 )
 from resource_kg.records.tables import read_csv, read_jsonl
 from resource_kg.records.yamlfile import read_yaml
@@ -36,11 +41,14 @@ __all__ = [
     "ID_PATTERN",
     "LIST_FIELDS",
     "LIST_SEPARATOR",
+    "MAX_ID",
+    "MAX_TEXT",
     "RECORD_SUFFIXES",
     "Record",
     "Value",
     "check_field_name",
     "check_id",
+    "check_record",
     "claim_id",
     "decode_text",
     "read_csv",
@@ -50,4 +58,5 @@ __all__ = [
     "read_yaml",
     "record_files",
     "suggest",
+    "text_problem",
 ]

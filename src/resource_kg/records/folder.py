@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from pathlib import Path
 
 from resource_kg.errors import StructureError
@@ -32,12 +35,27 @@ def read_file(
     return read_yaml(path, text)
 
 
+def is_record_file(path: Path, shown: Path | str | None = None) -> bool:
+    """Whether a path with a record suffix is a file to read; a symbolic link that loops is
+    an error naming it (pathlib would skip it silently), a dangling one is skipped."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        what = "a symbolic link that loops" if exc.errno == errno.ELOOP else exc.strerror
+        raise StructureError(
+            f"cannot read file: {what}; remove it or point it at a record file",
+            file=shown if shown is not None else path,
+        ) from None
+
+
 def record_files(folder: Path) -> list[Path]:
     """Record files of a folder, sorted so that every run reads them in the same order."""
     if not folder.is_dir():
         return []
     return sorted(
-        p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in RECORD_SUFFIXES
+        p for p in folder.rglob("*") if p.suffix.lower() in RECORD_SUFFIXES and is_record_file(p)
     )
 
 

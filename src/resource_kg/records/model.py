@@ -55,6 +55,22 @@ LIST_FIELDS: frozenset[str] = frozenset(
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
+#: Longest id: it names a file (`<id>.yaml`, 255 bytes at most on common file systems) and
+#: a page of the site.
+MAX_ID = 200
+
+
+#: Longest text value, in characters: well past any summary, and short enough that every
+#: serializer and parser (pyoxigraph stops at 16 MiB per term) reads it back.
+MAX_TEXT = 1_000_000
+
+
+#: Characters no text value may hold: NUL (YAML refuses it, C-based tools cut text at it) and
+#: lone surrogates, which are not characters and cannot be written as UTF-8. Other control
+#: characters are kept: every writer escapes them.
+BAD_CHARACTER = re.compile("[\x00\ud800-\udfff]")
+
+
 LIST_SEPARATOR = ";"
 
 
@@ -110,8 +126,17 @@ def check_id(raw: object, path: Path, line: int) -> str:
         raise StructureError("record has no id", file=path, line=line, field="id")
     rid = str(raw).strip()
     if not ID_PATTERN.match(rid):
+        shown = rid if len(rid) <= 60 else rid[:57] + "..."
         raise StructureError(
-            f"id {rid!r} may hold only letters, digits, '.', '_' and '-' (it becomes part of an IRI)",
+            f"id {shown!r} may hold only letters, digits, '.', '_' and '-' (it becomes part of an IRI)",
+            file=path,
+            line=line,
+            field="id",
+        )
+    if len(rid) > MAX_ID:
+        raise StructureError(
+            f"id {rid[:20]}... has {len(rid)} characters; the limit is {MAX_ID} "
+            "(it names the record's file and page)",
             file=path,
             line=line,
             field="id",
@@ -119,12 +144,41 @@ def check_id(raw: object, path: Path, line: int) -> str:
     return rid
 
 
+def text_problem(text: str) -> str | None:
+    """Why a text value cannot be kept (too long, a control character), or None."""
+    if len(text) > MAX_TEXT:
+        return f"holds {len(text):,} characters; the limit is {MAX_TEXT:,}"
+    bad = BAD_CHARACTER.search(text)
+    if bad is None:
+        return None
+    code = ord(bad.group())
+    what = "a NUL byte" if code == 0 else "a lone surrogate"
+    return f"holds {what} (U+{code:04X}) at character {bad.start() + 1}; remove it"
+
+
+def check_record(record: Record, path: Path | str) -> None:
+    """Refuse a record whose text values no output could hold (see `text_problem`)."""
+    for name, value in record.values.items():
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str):
+                problem = text_problem(text)
+                if problem is not None:
+                    raise StructureError(
+                        problem,
+                        file=path,
+                        line=record.line_of(name),
+                        field=name,
+                        record_id=record.id,
+                    )
+
+
 def check_field_name(name: str, path: Path, line: int, rid: str | None) -> None:
     if name not in FIELDS:
+        short = name if len(name) <= 60 else name[:57] + "..."
         raise StructureError(
-            f"unknown field {name!r}{suggest(name, FIELDS)}",
+            f"unknown field {short!r}{suggest(short, FIELDS)}",
             file=path,
             line=line,
-            field=name,
+            field=short,
             record_id=rid,
         )

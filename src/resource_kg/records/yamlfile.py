@@ -13,17 +13,23 @@ from resource_kg.records.model import (
     FIELDS,
     ID_PATTERN,
     LIST_FIELDS,
+    MAX_ID,
+    MAX_TEXT,
     Record,
     Value,
     check_field_name,
     check_id,
+    check_record,
 )
+from resource_kg.records.safeyaml import compose
 
 
-def _scalar(node: yaml.ScalarNode) -> str | int | None:
+def _scalar(node: yaml.ScalarNode, name: str = "") -> str | int | None:
+    """A value as written: text, except a year YAML reads as a whole number (`0042` stays
+    "0042" in every other field, so an id or a title never turns into another one)."""
     if node.tag == "tag:yaml.org,2002:null":
         return None
-    if node.tag == "tag:yaml.org,2002:int":
+    if node.tag == "tag:yaml.org,2002:int" and name == "year":
         try:
             return int(node.value)
         except ValueError:
@@ -44,7 +50,7 @@ def _yaml_record(node: yaml.Node, path: Path) -> Record:
     for key_node, value_node in node.value:
         line = key_node.start_mark.line + 1
         if key_node.value == "id" and isinstance(value_node, yaml.ScalarNode):
-            raw_id, id_line = _scalar(value_node), line
+            raw_id, id_line = _scalar(value_node, "id"), line
     rid = check_id(raw_id, path, id_line)
     for key_node, value_node in node.value:
         line = key_node.start_mark.line + 1
@@ -95,12 +101,14 @@ def _yaml_record(node: yaml.Node, path: Path) -> Record:
                     field=name,
                     record_id=rid,
                 )
-            scalar = _scalar(value_node)
+            scalar = _scalar(value_node, name)
             if scalar is None or (isinstance(scalar, str) and not scalar.strip()):
                 continue
             values[name] = scalar.strip() if isinstance(scalar, str) else scalar
     values["id"] = rid
-    return Record(rid, values, str(path), line0, lines)
+    record = Record(rid, values, str(path), line0, lines)
+    check_record(record, path)  # escapes ("\0", "\ud800") can write what YAML refuses raw
+    return record
 
 
 # A fast reader for the plain layout record files use: `field: value` lines at the left margin,
@@ -130,7 +138,7 @@ _PLAIN_FIRST_BAD = frozenset("-?:,[]{}#&*!|>'\"%@`")
 _RESOLVER: Any = yaml.resolver.Resolver()
 
 
-_PLAIN_CACHE: dict[str, str | int | None] = {}
+_PLAIN_CACHE: dict[str, str | None] = {}
 
 
 _SHARED: dict[str, str] = {}  # one string object per distinct short value (labels recur)
@@ -149,26 +157,39 @@ class _Fallback(Exception):
     """The fast reader met something it does not handle: use the YAML parser."""
 
 
-def _plain_value(value: str) -> str | int | None:
+class _YamlInt(str):
+    """A plain scalar YAML reads as a whole number: text as written, a number only in `year`."""
+
+
+def _year_or_text(name: str, value: str) -> str | int:
+    """What `_scalar` makes of a plain scalar in field `name` (see `_YamlInt`)."""
+    if isinstance(value, _YamlInt):
+        if name == "year":
+            try:
+                return int(value)
+            except ValueError:
+                pass
+        return str(value)
+    return value
+
+
+def _plain_value(value: str) -> str | None:
     """What `_scalar` makes of a plain scalar: the YAML 1.1 resolver decides null and int."""
     hit = _PLAIN_CACHE.get(value, _PLAIN_CACHE)
     if hit is not _PLAIN_CACHE:
         return hit  # type: ignore[return-value]
     tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
-    result: str | int | None = value
+    result: str | None = value
     if tag == _NULL_TAG:
         result = None
     elif tag == _INT_TAG:
-        try:
-            result = int(value)
-        except ValueError:
-            result = value
+        result = _YamlInt(value)
     if len(_PLAIN_CACHE) < 50_000 and len(value) < 40:
         _PLAIN_CACHE[value] = result
     return result
 
 
-def _inline_value(rest: str) -> str | int | None:
+def _inline_value(rest: str) -> str | None:
     """A one-line scalar after `key: ` or `- `: plain, "double" or 'single' quoted."""
     first = rest[0]
     if first == '"' or first == "'":
@@ -248,7 +269,7 @@ def _fast_entries(text: str) -> tuple[int, list[tuple[str, int, Any]]]:
                 entries.append((key, number, _inline_value(rest)))
             continue
         # `key:` alone: a list of `- item` lines follows, or the value is null.
-        items: list[str | int | None] | None = None
+        items: list[str | None] | None = None
         item_indent = -1
         while i < n:
             nxt = lines[i]
@@ -289,6 +310,8 @@ def _fast_yaml_record(path: Path, text: str) -> Record | None:
             raw_id = value
     if raw_id is None or not ID_PATTERN.match(str(raw_id).strip()):
         return None
+    if len(str(raw_id).strip()) > MAX_ID:
+        return None  # the full reader reports it
     rid = str(raw_id).strip()
     values: dict[str, Value] = {}
     lines: dict[str, int] = {}
@@ -307,7 +330,8 @@ def _fast_yaml_record(path: Path, text: str) -> Record | None:
                 return None
             if value is None or (isinstance(value, str) and not value.strip()):
                 continue
-            values[name] = value.strip() if isinstance(value, str) else value
+            scalar = _year_or_text(name, value)
+            values[name] = scalar.strip() if isinstance(scalar, str) else scalar
     values["id"] = rid
     return Record(rid, values, str(path), line0, lines)
 
@@ -316,18 +340,10 @@ def read_yaml(path: Path, text: str) -> list[Record]:
     """One record per YAML file (a file may also hold a list of records)."""
     fast = _fast_yaml_record(path, text)
     if fast is not None:
+        if len(text) > MAX_TEXT:  # no control characters reach the fast reader, only size
+            check_record(fast, path)
         return [fast]
-    loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        node = yaml.compose(text, Loader=loader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        raise StructureError(
-            f"malformed YAML: {exc.problem or exc.context}", file=path, line=line
-        ) from exc
-    except yaml.YAMLError as exc:
-        raise StructureError(f"malformed YAML: {exc}", file=path) from exc
+    node = compose(text, path)
     if node is None:
         raise StructureError("file is empty: it holds no record", file=path, line=1)
     if isinstance(node, yaml.SequenceNode):

@@ -161,6 +161,9 @@
 
   function csvCell(value) {
     var text = String(value === undefined || value === null ? "" : value);
+    // A cell a spreadsheet would run (=, +, -, @, tab, CR first) gets a leading quote, as in
+    // every CSV rkg writes (resource_kg.spreadsheet).
+    if (/^'*[=+\-@\t\r]/.test(text)) text = "'" + text;
     return /[",\r\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
   }
 

@@ -45,6 +45,7 @@ from resource_kg.graph import (
     url_key,
 )
 from resource_kg.records import RECORD_SUFFIXES, Record, claim_id, read_file
+from resource_kg.records.folder import is_record_file
 from resource_kg.store.fingerprint import HashMemo, code_fingerprint, hash_bytes
 from resource_kg.store.state import connect, get_meta, locked, set_meta
 from resource_kg.tagging import Tag, Tagger
@@ -191,9 +192,13 @@ def _list_files(folder: Path, root: Path) -> list[tuple[str, str]]:
             entries = sorted(listing, key=lambda e: e.name)
         for entry in entries:
             name = entry.name
-            if entry.is_dir() and not entry.is_symlink():
+            if not entry.is_symlink() and entry.is_dir():
                 scan(entry.path, f"{shown}/{name}")
-            elif entry.is_file() and os.path.splitext(name)[1].lower() in RECORD_SUFFIXES:
+            elif os.path.splitext(name)[1].lower() in RECORD_SUFFIXES and (
+                is_record_file(Path(entry.path), f"{shown}/{name}")
+                if entry.is_symlink()  # a loop names itself; plain files cost no stat
+                else entry.is_file()
+            ):
                 found.append((f"{shown}/{name}", entry.path))
 
     scan(str(folder), folder.relative_to(root).as_posix())

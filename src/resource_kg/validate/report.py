@@ -21,6 +21,7 @@ import pyoxigraph as ox
 
 from resource_kg.errors import ValidationError
 from resource_kg.graph import PREFIXES, XSD
+from resource_kg.spreadsheet import neutralize_row
 from resource_kg.validate.terms import SH, SHAPES_NS, parse_term
 
 SEVERITIES: tuple[str, ...] = ("Violation", "Warning", "Info")
@@ -197,7 +198,7 @@ def csv_rows(report: Report) -> str:
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(KEYS)
     for f in report.findings:
-        writer.writerow([f.as_dict()[k] for k in KEYS])
+        writer.writerow(neutralize_row(f.as_dict()[k] for k in KEYS))
     return buf.getvalue()
 
 
