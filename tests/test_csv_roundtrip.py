@@ -431,9 +431,9 @@ def test_dry_run_shows_changes_and_writes_nothing(
     before = snapshot(resources)
     code, _, err = rkg(capsys, "import", "csv", sheet, catalog, "--dry-run")
     assert code == 0, err
-    assert "updated record 3182" in err
+    assert "would update record 3182" in err
     assert "    keywords: [Access to Care] → [Access to Care; Heat-Related Illness]" in err
-    assert "imported record 9300" in err
+    assert "would import record 9300" in err
     assert "csv (dry run, nothing written): 1 imported, 1 updated, 2 unchanged" in err
     assert snapshot(resources) == before
 
