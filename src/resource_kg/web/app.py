@@ -44,7 +44,7 @@ from resource_kg.web.negotiation import DATASET_TYPES, GRAPH_TYPES, HTML, choose
 from resource_kg.web.pages import DOWNLOADS, Pages, Target, asset, examples_json, results_table
 from resource_kg.web.pool import WorkerPool, default_size
 from resource_kg.web.store import QueryStore, RemoteStore
-from resource_kg.web.views import Views
+from resource_kg.web.views import AnswerCache, Views
 
 log = logging.getLogger("resource_kg.web.access")
 Scope = MutableMapping[str, Any]
@@ -257,6 +257,8 @@ def create_app(
         pool,
         max_rows,
         curator_view,
+        # A remote store changes under the server (a push): its answers are never kept.
+        AnswerCache() if endpoint is None else AnswerCache(max_bytes=0, max_one=0),
     )
 
     async def read_body(request: Request) -> bytes:

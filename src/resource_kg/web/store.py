@@ -249,6 +249,17 @@ def _rdf_format(media: str) -> ox.RdfFormat | None:
     return ox.RdfFormat.from_media_type(media) if media else None
 
 
+class StoreFailed(EndpointError):
+    """The store failed a look-up made while resolving parameters; `status` as for /sparql.
+
+    Not a `QueryError`: it must reach the edge as the store's failure (502/503), not be
+    reported as a bad parameter value."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 class _RemoteEngine:
     """A blocking SELECT on the remote store (resource look-ups of stored questions)."""
 
@@ -259,7 +270,7 @@ class _RemoteEngine:
         job = Job(query, RESULTS_ACCEPT, union=True)
         outcome = self.store.answer(job, self.store.timeout)
         if outcome.status != 200:
-            raise ProtocolError(outcome.body.decode("utf-8", "replace"), outcome.status)
+            raise StoreFailed(outcome.body.decode("utf-8", "replace").rstrip("\n"), outcome.status)
         return questions.result_from_json(json.loads(outcome.body))
 
 
