@@ -394,8 +394,12 @@ def test_watch_needs_a_folder(catalog_root: Path) -> None:
 # ---------------------------------------------------------------- Virtuoso
 
 
-def test_virtuoso_answers_every_stored_question_as_the_embedded_server(
-    virtuoso_server: VirtuosoServer, catalog_root: Path, embedded: Server, tmp_path: Path
+def test_virtuoso_serves_what_the_embedded_server_serves(
+    virtuoso_server: VirtuosoServer,
+    catalog_root: Path,
+    embedded: Server,
+    tmp_path: Path,
+    model: SiteModel,
 ) -> None:
     counts = virtuoso_push(virtuoso_server, Catalog.load(catalog_root))
     assert all(c.ok for c in counts), counts
@@ -406,5 +410,10 @@ def test_virtuoso_answers_every_stored_question_as_the_embedded_server(
     try:
         assert "(virtuoso)" in srv.log.read_text()
         assert same_answers(srv, embedded, catalog_root) >= 8
+        for path in entity_paths(model):
+            assert same_page(srv, path) == same_page(embedded, path), path
+            ours, theirs = (page(s, path + ".ttl").content for s in (srv, embedded))
+            turtle = ox.RdfFormat.TURTLE
+            assert set(ox.parse(ours, format=turtle)) == set(ox.parse(theirs, format=turtle))
     finally:
         stop_server(srv)
