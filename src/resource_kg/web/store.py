@@ -136,7 +136,9 @@ class RemoteStore:
 
     # ------------------------------------------------------------ one request
 
-    def request(self, query: str, accept: str, params: list[tuple[str, str]], timeout: float) -> tuple[str, bytes]:  # fmt: skip
+    def request(
+        self, query: str, accept: str, params: list[tuple[str, str]], timeout: float
+    ) -> tuple[str, bytes]:
         """POST one query (form-encoded, as the protocol allows) and return (media type, body).
 
         Failures raise `ProtocolError`s: 502 when the store cannot be reached or fails, 503
@@ -297,7 +299,8 @@ def remote_catalog(root: Path | str, endpoint: Endpoint) -> Catalog:
         )
     quads: list[ox.Quad] = []
     for graph in graphs:
-        quads.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in _graph_triples(fetcher, graph, counts[graph.value]))  # fmt: skip
+        triples = _graph_triples(fetcher, graph, counts[graph.value])
+        quads.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
     table = QuadTable.from_quads(quads).sorted()
     return Catalog(context.paths, settings, context.graphs, context.lexicon, [], [], table, [], {})
 
