@@ -124,7 +124,7 @@ def serve(
     stderr; Ctrl-C or SIGTERM stops the server cleanly.
     """
     from resource_kg.web import create_app
-    from resource_kg.web.store import remote_catalog, resource_count
+    from resource_kg.web.store import SNAPSHOT_TIMEOUT, remote_catalog, resource_count
 
     started = time.perf_counter()
     remote: Endpoint | None = None
@@ -134,7 +134,8 @@ def serve(
             raise click.UsageError("--watch needs the records in a folder: not with --endpoint")
         watch = False
         graphs = [g.value for g in load_context(root).graphs.all()]
-        remote = Endpoint.from_env(endpoint, timeout, graphs, store_kind)
+        # The start-up snapshot's requests get more time than a page's query (--timeout).
+        remote = Endpoint.from_env(endpoint, max(timeout, SNAPSHOT_TIMEOUT), graphs, store_kind)
         with err.status(f"reading the catalog's graphs from {endpoint}…"):
             catalog = remote_catalog(root, remote)
     else:
