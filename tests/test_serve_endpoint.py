@@ -341,10 +341,18 @@ def test_deadline_then_store_down(
 ) -> None:
     srv = start_server(
         catalog_root, tmp_path / "serve.log", "--endpoint", private_store.query,
-        "--timeout", "2", "--workers", "2",
+        "--timeout", "2", "--workers", "2", "--max-rows", "10",
     )  # fmt: skip
     try:
         json_type = "application/sparql-results+json"
+        # The row cap, as on the embedded server; an answer past the byte budget that follows
+        # from it (64 KiB + 2 KiB a row here) is refused before it is read whole.
+        assert sparql(srv, ALL_TRIPLES + " LIMIT 10", json_type).status_code == 200
+        rows = sparql(srv, ALL_TRIPLES + " LIMIT 11", json_type)
+        assert rows.status_code == 400 and "more than 10 rows" in rows.text
+        big = sparql(srv, ALL_TRIPLES, json_type)
+        assert big.status_code == 400, big.text
+        assert "larger than 86016 bytes" in big.text and "LIMIT" in big.text
         started = time.monotonic()
         late = sparql(srv, CARTESIAN, json_type)
         spent = time.monotonic() - started

@@ -22,10 +22,11 @@ snapshot takes the memory the embedded server's site model takes. The catalog fo
 still gives the settings, the stored questions and the vocabularies that resolve parameter
 labels, as for `rkg query --endpoint`; its records are not read.
 
-Bounds: at most `size` requests are open on the store at once; `timeout` is a total deadline
-per request (waiting for a free slot included), after which the client gets a 503 even if the
-store is still sending; a store that cannot be reached or fails gives a 502 with a plain
-message. No request goes anywhere but the configured endpoint.
+Bounds: at most `size` requests are open on the store at once; an answer is read up to a
+size that follows the row cap (`ANSWER_FLOOR + BYTES_PER_ROW * max_rows`), then refused;
+`timeout` is a total deadline per request (waiting for a free slot included), after which the
+client gets a 503 even if the store is still sending; a store that cannot be reached or fails
+gives a 502 with a plain message. No request goes anywhere but the configured endpoint.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from resource_kg.graph import RDF, Graphs, QuadTable
 from resource_kg.query import Engine, Result, load_context
 from resource_kg.query.stored import RKG_RESOURCE
 from resource_kg.remote import Endpoint, http_request, with_dataset
-from resource_kg.remote.http import HttpAuth, StaticAuth, snippet
+from resource_kg.remote.http import AnswerTooLarge, HttpAuth, StaticAuth, snippet
 from resource_kg.web import questions
 from resource_kg.web.pool import QueryTimeout
 from resource_kg.web.sparql import (
@@ -63,6 +64,10 @@ from resource_kg.web.sparql import (
 RESULTS_ACCEPT = "application/sparql-results+json"
 GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.9"
 EITHER_ACCEPT = f"{RESULTS_ACCEPT}, {GRAPH_ACCEPT.replace('0.9', '0.8')}"
+#: The most bytes read of one answer: a floor plus this much per row the server may return
+#: (`--max-rows`), so a store's huge answer is refused before it fills the server's memory.
+ANSWER_FLOOR = 64 << 10
+BYTES_PER_ROW = 2 << 10
 #: Start-up CONSTRUCTs may take longer than one page's query: at least this many seconds each.
 SNAPSHOT_TIMEOUT = 120.0
 
@@ -137,7 +142,12 @@ class RemoteStore:
     # ------------------------------------------------------------ one request
 
     def request(
-        self, query: str, accept: str, params: list[tuple[str, str]], timeout: float
+        self,
+        query: str,
+        accept: str,
+        params: list[tuple[str, str]],
+        timeout: float,
+        max_bytes: int | None = None,
     ) -> tuple[str, bytes]:
         """POST one query (form-encoded, as the protocol allows) and return (media type, body).
 
@@ -154,11 +164,19 @@ class RemoteStore:
                 auth=self._auth(),
                 timeout=timeout,
                 ok=range(200, 600),
+                max_bytes=max_bytes,
             )
-        except EndpointError as exc:
-            status = 503 if "did not answer within" in exc.message else 502
+        except AnswerTooLarge:
             raise ProtocolError(
-                f"{exc.message}; this server cannot answer without it", status
+                f"the answer is larger than {max_bytes} bytes, the most this server reads from "
+                "its store: add a LIMIT (and ORDER BY with OFFSET to page through it)",
+                400,
+            ) from None
+        except EndpointError as exc:
+            if "did not answer within" in exc.message:
+                raise self._late() from None
+            raise ProtocolError(
+                f"{exc.message}; this server cannot answer without it", 502
             ) from None
         if answer.status in (401, 403):
             raise ProtocolError(
@@ -223,7 +241,8 @@ class RemoteStore:
         )
         text, params = self.dataset(job)
         try:
-            media, body = self.request(text, accept, params, timeout)
+            limit = ANSWER_FLOOR + BYTES_PER_ROW * job.max_rows
+            media, body = self.request(text, accept, params, timeout, limit)
         except ProtocolError as exc:
             return Outcome(exc.status, "text/plain", (exc.message.rstrip("\n") + "\n").encode())
         try:
