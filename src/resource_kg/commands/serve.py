@@ -1,7 +1,8 @@
 """`rkg serve`: the catalog over HTTP (registered on resource_kg.commands.common.cli).
 
-The command only loads the catalog and runs `create_app` under uvicorn; everything the
-server does lives in `resource_kg.web`. uvicorn handles SIGINT and SIGTERM: it stops
+The command only loads the catalog (or, with --endpoint, takes its snapshot from the SPARQL
+store: `resource_kg.web.store`) and runs `create_app` under uvicorn; everything the server
+does lives in `resource_kg.web`. uvicorn handles SIGINT and SIGTERM: it stops
 accepting, finishes open requests, and the app's lifespan stops the query workers.
 """
 
@@ -19,6 +20,8 @@ import click
 import uvicorn
 
 from resource_kg.commands.common import ROOT_ARG, cli, err, load
+from resource_kg.query import load_context
+from resource_kg.remote import STORE_KINDS, Endpoint, StoreKind
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -74,6 +77,19 @@ _SIGNALS = (signal.SIGINT, signal.SIGTERM)
     help="No curator view: pages show no validation findings, no /errors, no reload script.",
 )
 @click.option(
+    "--endpoint",
+    metavar="URL",
+    help="Serve the catalog held by this SPARQL store (its query URL) instead of the embedded "
+    "one: ROOT gives the settings, stored questions and vocabularies, the store the graphs. "
+    "No live preview, no curator view.",
+)
+@click.option(
+    "--store-kind",
+    type=click.Choice(STORE_KINDS),
+    default=None,
+    help="The kind of store behind --endpoint (default: detected from its Server header).",
+)
+@click.option(
     "--allow-service",
     "allow_service",
     multiple=True,
@@ -91,6 +107,8 @@ def serve(
     watch: bool,
     public: bool,
     allow_service: tuple[str, ...],
+    endpoint: str | None,
+    store_kind: StoreKind | None,
 ) -> None:
     """Serve the catalog: /sparql (SPARQL 1.1 Protocol, read-only), /store, its IRIs and pages,
     the stored questions (/queries, /openapi.json).
@@ -98,13 +116,30 @@ def serve(
     With --watch (the default) saved edits are served within seconds, and the curator view
     (off with --public) shows each record's validation findings and /errors.
 
+    With --endpoint URL every query goes to that SPARQL store (credentials from
+    RKG_ENDPOINT_TOKEN, or RKG_ENDPOINT_USER and RKG_ENDPOINT_PASSWORD); the pages are made
+    from the graphs it holds at start-up.
+
     Binds 127.0.0.1 unless --host says otherwise. One access-log line per request goes to
     stderr; Ctrl-C or SIGTERM stops the server cleanly.
     """
     from resource_kg.web import create_app
+    from resource_kg.web.store import SNAPSHOT_TIMEOUT, remote_catalog, resource_count
 
     started = time.perf_counter()
-    catalog = load(root)
+    remote: Endpoint | None = None
+    if endpoint:
+        source = click.get_current_context().get_parameter_source("watch")
+        if watch and source == click.core.ParameterSource.COMMANDLINE:
+            raise click.UsageError("--watch needs the records in a folder: not with --endpoint")
+        watch = False
+        graphs = [g.value for g in load_context(root).graphs.all()]
+        # The start-up snapshot's requests get more time than a page's query (--timeout).
+        remote = Endpoint.from_env(endpoint, max(timeout, SNAPSHOT_TIMEOUT), graphs, store_kind)
+        with err.status(f"reading the catalog's graphs from {endpoint}…"):
+            catalog = remote_catalog(root, remote)
+    else:
+        catalog = load(root)
     app = create_app(
         catalog,
         timeout=timeout,
@@ -114,6 +149,7 @@ def serve(
         workers=workers,
         watch=root if watch else None,
         curator=not public and watch,
+        endpoint=remote,
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
@@ -125,10 +161,12 @@ def serve(
     preview.addHandler(handler)
     preview.setLevel(logging.INFO)
     preview.propagate = False
+    count = len(catalog.records) if remote is None else resource_count(catalog)
     err.print(
-        f"serving {len(catalog.records)} resources on http://{host}:{port}/ "
+        f"serving {count} resources on http://{host}:{port}/ "
         f"(SPARQL at /sparql, questions at /queries; loaded in "
         f"{time.perf_counter() - started:.2f} s"
+        + (f"; queries go to {endpoint} ({remote.kind})" if remote is not None else "")
         + ("; live preview on" if watch else "")
         + ("; curator view on" if watch and not public else "")
         + "; Ctrl-C stops)",

@@ -146,6 +146,10 @@ def auth_header(environ: Mapping[str, str] | None = None) -> str | None:
 # ---------------------------------------------------------------- plain HTTP
 
 
+class AnswerTooLarge(EndpointError):
+    """The answer passed the `max_bytes` the caller reads (not read further)."""
+
+
 @dataclass
 class Answer:
     status: int
@@ -163,15 +167,18 @@ def http_request(
     auth: HttpAuth | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     ok: Iterable[int] = (200, 201, 204),
+    max_bytes: int | None = None,
 ) -> Answer:
-    """One request, retried once after a Digest challenge; any other status is an error."""
-    answer = _send(method, url, what, body, headers, auth, timeout)
+    """One request, retried once after a Digest challenge; any other status is an error.
+
+    `max_bytes` bounds the answer's body: a longer one is an error, read no further."""
+    answer = _send(method, url, what, body, headers, auth, timeout, max_bytes)
     for _ in range(3):
         if answer.status != 401 or auth is None:
             break
         if not auth.learn(answer.headers.get_all("WWW-Authenticate") or []):
             break
-        answer = _send(method, url, what, body, headers, auth, timeout)
+        answer = _send(method, url, what, body, headers, auth, timeout, max_bytes)
     if answer.status in set(ok):
         return answer
     raise EndpointError(status_message(what, answer, auth))
@@ -199,6 +206,7 @@ def _send(
     headers: Mapping[str, str] | None,
     auth: HttpAuth | None,
     timeout: float,
+    max_bytes: int | None = None,
 ) -> Answer:
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -238,9 +246,11 @@ def _send(
                 ) from exc
         else:
             response = conn.getresponse()
-        data = response.read()
+        data = response.read() if max_bytes is None else response.read(max_bytes + 1)
         if deadline is not None and deadline.expired:
             raise TimeoutError
+        if max_bytes is not None and len(data) > max_bytes:
+            raise AnswerTooLarge(f"{what} sent an answer of more than {max_bytes} bytes")
         return Answer(response.status, response.headers, data)
     except TimeoutError as exc:
         raise EndpointError(f"{what} did not answer within {timeout:g} s") from exc

@@ -1,7 +1,9 @@
 """The web face of the catalog (`rkg serve`): a read-only SPARQL endpoint and its IRIs' pages.
 
-`create_app(catalog)` gives the ASGI app; `rkg serve` only starts it under uvicorn."""
+`create_app(catalog)` gives the ASGI app; `rkg serve` only starts it under uvicorn. Over a
+remote store: `create_app(remote_catalog(root, endpoint), endpoint=endpoint)`."""
 
 from resource_kg.web.app import create_app
+from resource_kg.web.store import remote_catalog
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "remote_catalog"]

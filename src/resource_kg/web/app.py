@@ -1,7 +1,9 @@
 """The ASGI app of `rkg serve`: routes, security headers, the access log, error rendering.
 
-Everything is read from one loaded `Catalog`. Queries run in forked worker processes
-(`pool`), pages and descriptions come from the site model (`pages`). User errors are
+Everything is read from one loaded `Catalog`. Queries go to one `store.QueryStore`: the
+embedded store's forked worker processes (`pool`), or a remote SPARQL store (`rkg serve
+--endpoint`, `store.RemoteStore`, with the catalog snapshot `store.remote_catalog` made at
+start-up); pages and descriptions come from the site model (`pages`). User errors are
 `RkgError`s, turned into one plain-text answer here, at the edge, with their status.
 """
 
@@ -30,17 +32,19 @@ from starlette.routing import Route
 
 from resource_kg import site
 from resource_kg.catalog import Catalog
-from resource_kg.errors import RkgError
+from resource_kg.errors import ConfigError, RkgError
 from resource_kg.graph import DCT
 from resource_kg.query import (
     load_queries,
 )
+from resource_kg.remote import Endpoint
 from resource_kg.web import live, sparql
 from resource_kg.web.live import Served
 from resource_kg.web.negotiation import DATASET_TYPES, GRAPH_TYPES, HTML, choose, split_suffix
 from resource_kg.web.pages import DOWNLOADS, Pages, Target, asset, examples_json, results_table
 from resource_kg.web.pool import WorkerPool, default_size
-from resource_kg.web.views import Views
+from resource_kg.web.store import QueryStore, RemoteStore
+from resource_kg.web.views import AnswerCache, Views
 
 log = logging.getLogger("resource_kg.web.access")
 Scope = MutableMapping[str, Any]
@@ -156,6 +160,7 @@ def create_app(
     watch: Path | str | None = None,
     curator: bool | None = None,
     validate: bool = True,
+    endpoint: Endpoint | None = None,
 ) -> Starlette:
     """The Starlette app over `catalog`: /sparql, /store, the IRIs' pages, stored questions.
 
@@ -168,22 +173,37 @@ def create_app(
     within a second or two (see `web.live`). `curator` (default: on when watching) adds the
     curator view: each resource page shows its record's validation findings with file and
     line, `/errors` lists files that cannot be read, and pages reload themselves on a change.
+
+    `endpoint` sends every query (/sparql, the stored questions) to that SPARQL store instead
+    of the embedded one; `catalog` is then the store's snapshot (`store.remote_catalog`), and
+    there is no live preview and no curator view (the records are in the store, not a folder).
     """
     settings = ServeSettings(timeout, max_rows, max_body, tuple(allow_service))
+    if endpoint is not None and (watch is not None or curator):
+        raise ConfigError(
+            "a catalog served from a SPARQL store has no live preview and no curator view: "
+            "its records are in the store, not in a folder"
+        )
     curator_view = (watch is not None) if curator is None else curator
     builder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rkg-pages")
     first_queries = load_queries(catalog.paths.queries)
     pages_ready: Future[Any] = builder.submit(Pages, catalog, queries=first_queries)
     served = Served(
         catalog,
-        catalog.store,
+        # Over a remote store the local one stays empty: nothing is ever asked of it.
+        catalog.store if endpoint is None else ox.Store(),
         pages_ready,
         first_queries,
         shapes_key=live.shapes_key(catalog),
     )
     state: dict[str, Any] = {"served": served}
     base = catalog.settings.base
-    pool = WorkerPool(served.store, workers or default_size(), timeout)
+    workers_pool: WorkerPool | None = None
+    pool: QueryStore
+    if endpoint is None:
+        pool = workers_pool = WorkerPool(served.store, workers or default_size(), timeout)
+    else:
+        pool = RemoteStore(endpoint, catalog.graphs, workers or default_size(), timeout)
 
     def current() -> Served:
         now: Served = state["served"]
@@ -193,7 +213,8 @@ def create_app(
         """Runs on the event loop: serve `new` from now on, re-fork the workers from it."""
         old = current()
         state["served"] = new
-        pool.reload(new.store)
+        if workers_pool is not None:
+            workers_pool.reload(new.store)
         if old.pages is not new.pages and old.pages.done() and old.pages.exception() is None:
             # Requests in flight may still read the old version's downloads: closed later.
             asyncio.get_running_loop().call_later(120, old.pages.result().close)
@@ -236,6 +257,8 @@ def create_app(
         pool,
         max_rows,
         curator_view,
+        # A remote store changes under the server (a push): its answers are never kept.
+        AnswerCache() if endpoint is None else AnswerCache(max_bytes=0, max_one=0),
     )
 
     async def read_body(request: Request) -> bytes:
@@ -256,7 +279,7 @@ def create_app(
             chunks.append(chunk)
         return b"".join(chunks)
 
-    async def endpoint(request: Request) -> Response:
+    async def sparql_endpoint(request: Request) -> Response:
         if request.method == "OPTIONS":
             return Response(status_code=204)
         body = await read_body(request) if request.method == "POST" else b""
@@ -453,7 +476,7 @@ Clients send the same request to <code>{site.e(base_url)}sparql</code> with an A
         Route("/index.html", index),
         Route("/" + site.INDEX_SCRIPT, index_script),
         Route("/assets/{name}", assets),
-        Route("/sparql", endpoint, methods=["GET", "POST", "OPTIONS"]),
+        Route("/sparql", sparql_endpoint, methods=["GET", "POST", "OPTIONS"]),
         Route("/store", graph_store),
         Route("/downloads/", downloads_list),
         Route("/downloads/{name}", download),

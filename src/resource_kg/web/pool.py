@@ -30,6 +30,8 @@ from multiprocessing.context import ForkProcess
 
 import pyoxigraph as ox
 
+from resource_kg.graph import Graphs
+from resource_kg.query import EmbeddedEngine, Engine
 from resource_kg.web.sparql import Job, Outcome, ProtocolError, run_job
 
 _FORK = multiprocessing.get_context("fork")
@@ -210,6 +212,10 @@ class WorkerPool:
         for worker in list(self._all):
             worker.kill()
         self._all.clear()
+
+    def engine(self, graphs: Graphs, source: str) -> Engine:
+        """SELECTs on the served store itself, in this process (quick look-ups only)."""
+        return EmbeddedEngine(self.store, graphs, source)
 
     def pids(self) -> list[int]:
         return [w.process.pid for w in self._all if w.process.pid is not None]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -231,8 +232,8 @@ def run_job(store: ox.Store, job: Job) -> Outcome:
         return Outcome(400, "text/plain", f"the query could not run: {exc}\n".encode())
     try:
         if isinstance(result, ox.QueryTriples):
-            return _graph(result, job)
-        return _solutions(result, job)
+            return render_graph(result, job)
+        return render_solutions(result, job)
     except (OSError, ValueError, RuntimeError) as exc:
         return Outcome(400, "text/plain", f"the query failed while running: {exc}\n".encode())
 
@@ -252,7 +253,10 @@ def _not_acceptable(offers: tuple[str, ...]) -> Outcome:
     )
 
 
-def _solutions(result: ox.QuerySolutions | ox.QueryBoolean, job: Job) -> Outcome:
+def render_solutions(result: ox.QuerySolutions | ox.QueryBoolean, job: Job) -> Outcome:
+    """A SELECT's or ASK's answer in the format the job's Accept asks for (rows capped).
+
+    Also what a remote store's answer goes through (`web.store`), so both say the same."""
     media = choose(job.accept, SOLUTION_OFFERS)
     if media is None:
         return _not_acceptable(SOLUTION_OFFERS)
@@ -290,7 +294,8 @@ def _solutions(result: ox.QuerySolutions | ox.QueryBoolean, job: Job) -> Outcome
     return Outcome(200, media, out, "solutions", len(bindings))
 
 
-def _graph(result: ox.QueryTriples, job: Job) -> Outcome:
+def render_graph(result: Iterable[ox.Triple], job: Job) -> Outcome:
+    """A CONSTRUCT's or DESCRIBE's triples in the negotiated format (triples capped)."""
     media = choose(job.accept, GRAPH_OFFERS)
     if media is None:
         return _not_acceptable(GRAPH_OFFERS)

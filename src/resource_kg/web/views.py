@@ -8,6 +8,7 @@ so it always answers from the version being served (see `web.live`).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections import OrderedDict
@@ -24,7 +25,6 @@ from resource_kg import site
 from resource_kg.commands.query import render
 from resource_kg.errors import QueryError, RkgError
 from resource_kg.query import (
-    EmbeddedEngine,
     Result,
     StoredQuery,
     bind,
@@ -35,7 +35,7 @@ from resource_kg.query import (
 from resource_kg.web import questions, sparql
 from resource_kg.web.live import Problem, Served
 from resource_kg.web.pages import Pages
-from resource_kg.web.pool import WorkerPool
+from resource_kg.web.store import QueryStore
 
 
 class AnswerCache:
@@ -79,7 +79,7 @@ class Views:
     current: Callable[[], Served]
     site_pages: Callable[[], Awaitable[Pages]]
     problems: Callable[[], list[Problem]]
-    pool: WorkerPool
+    pool: QueryStore
     max_rows: int
     curator: bool
     answers: AnswerCache = field(default_factory=lambda: AnswerCache())
@@ -220,8 +220,11 @@ class Views:
     ) -> tuple[Result, str, float]:
         """Resolve, bind (as RDF terms, never pasted text) and run one stored question."""
         started = time.perf_counter()
-        engine = EmbeddedEngine(now.store, now.catalog.graphs, str(query.path))
-        values = resolve_params(query, given, now.catalog.lexicon, resource_finder(engine))
+        engine = self.pool.engine(now.catalog.graphs, str(query.path))
+        # Off the event loop: a resource look-up may be a request to a remote store.
+        values = await asyncio.to_thread(
+            resolve_params, query, given, now.catalog.lexicon, resource_finder(engine)
+        )
         limits = [p.name for p in query.params if p.kind == "limit"]
         text = bind(query.text, values, limits)
         job = sparql.Job(
