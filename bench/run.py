@@ -766,7 +766,9 @@ def serve_size(n: int, seed: int, fresh_catalog: bool, args: argparse.Namespace)
         shutil.rmtree(cache, ignore_errors=True)
     folder = WORK / f"serve-n{n}"
     shutil.rmtree(folder, ignore_errors=True)
-    prepared = [prepare(n, "rkg build (the store rkg serve starts from)", [*RKG, "build", str(root)])]
+    prepared = [
+        prepare(n, "rkg build (the store rkg serve starts from)", [*RKG, "build", str(root)])
+    ]
     dumps = folder / "dump"
     prepared.append(
         prepare(
@@ -776,8 +778,7 @@ def serve_size(n: int, seed: int, fresh_catalog: bool, args: argparse.Namespace)
         )
     )
     planted = {
-        e["record"]
-        for e in json.loads((root / "planted-errors.json").read_text(encoding="utf-8"))
+        e["record"] for e in json.loads((root / "planted-errors.json").read_text(encoding="utf-8"))
     }
     files = sorted((root / "data" / "resources").glob("*.yaml"))
     edit_ids: list[str] = []
