@@ -45,6 +45,7 @@ class Tally:
     latencies: list[float] = field(default_factory=list)
     by_name: dict[str, list[float]] = field(default_factory=dict)
     error_kinds: dict[str, int] = field(default_factory=dict)
+    error_samples: dict[str, str] = field(default_factory=dict)  # the first answer of each kind
 
     def summary(self) -> dict[str, Any]:
         lat = sorted(self.latencies)
@@ -52,6 +53,7 @@ class Tally:
             "requests": self.requests,
             "errors": self.errors,
             "error_kinds": self.error_kinds,
+            "error_samples": self.error_samples,
             "reconnects": self.reconnects,
             "seconds": round(self.seconds, 3),
             "throughput": round(self.requests / self.seconds, 2) if self.seconds else 0.0,
@@ -229,20 +231,26 @@ def load_run(port: int, path: str, mix: list[Request], clients: int, seconds: fl
         client = Client(port)
         i = k * len(mix) // clients
         mine: list[tuple[str, float | None, str | None]] = []
+        samples: dict[str, str] = {}
         while time.perf_counter() < end:
             req = mix[i % len(mix)]
             i += 1
             t = time.perf_counter()
             try:
-                status, headers, _ = client.sparql(path, req)
+                status, headers, data = client.sparql(path, req)
                 why = problem(status, headers)
+                if why is not None:
+                    samples.setdefault(f"{req.name}: {why}", data[:300].decode("utf-8", "replace"))
             except Exception as exc:
                 why = type(exc).__name__
+                samples.setdefault(f"{req.name}: {why}", str(exc)[:300])
             mine.append((req.name, time.perf_counter() - t, why))
         client.close()
         with lock:
             finished.append(time.perf_counter())
             tally.reconnects += client.reconnects
+            for kind, text in samples.items():
+                tally.error_samples.setdefault(kind, text)
             for name, lat, why in mine:
                 tally.requests += 1
                 if why is not None:

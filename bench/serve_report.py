@@ -219,16 +219,20 @@ def markdown(sizes: list[dict[str, Any]], runs: list[dict[str, Any]]) -> str:
         lines += per_request(size)
     lines.append("")
     for size in sizes:
-        errs = {
-            name: info.get("error_kinds")
-            for name, info in size["servers"].items()
-            if info.get("error_kinds")
-        }
-        if errs:
-            lines.append(f"Errors at {size['size']:,}: " + "; ".join(
-                f"{name}: " + ", ".join(f"{k} × {v}" for k, v in kinds.items())
-                for name, kinds in errs.items()
-            ))  # fmt: skip
+        for name, info in size["servers"].items():
+            kinds = info.get("error_kinds") or {}
+            if kinds:
+                samples = info.get("error_samples") or {}
+                lines.append(
+                    f"Errors of {name} at {size['size']:,}: "
+                    + "; ".join(
+                        f"{k} × {v}"
+                        + (f" (first answer: `{' '.join(samples[k].split())[:160]}`)"
+                           if samples.get(k) else "")
+                        for k, v in kinds.items()
+                    )
+                    + "."
+                )  # fmt: skip
         forms = size.get("forms", {})
         if forms.get("first_s"):
             lines.append(
