@@ -44,6 +44,7 @@ from serve_measure import (
     load_run,
     problem,
     stop,
+    tree_cpu,
     wait_answering,
 )
 
@@ -403,9 +404,13 @@ def run(
             print(f"[{n}] serve-load: {name}: {clients} clients for {seconds:g} s ...",
                   file=sys.stderr, flush=True)  # fmt: skip
             info["load_avg_before_load"] = round(os.getloadavg()[0], 2)
+            cpu = tree_cpu(server.proc.pid)
             tally = load_run(server.port, server.path, mix, clients, seconds)
+            cpu = tree_cpu(server.proc.pid) - cpu
             info["load_avg_after_load"] = round(os.getloadavg()[0], 2)
             info.update(tally.summary())
+            info["cpu_s"] = round(cpu, 2)
+            info["cpu_per_request_s"] = round(cpu / tally.requests, 5) if tally.requests else None
             if name == "rkg serve":
                 result.forms = form_times(server.port, params, form_rounds)
                 result.preview = edit_visible(root, server.port, edit_ids)

@@ -106,6 +106,22 @@ def _tree(pid: int) -> list[int]:
     return out
 
 
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + sys) the process tree has used: its live processes, plus the
+    children the root has waited for (a query worker killed and forked again)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for p in _tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+        if p == pid:
+            total += int(fields[13]) + int(fields[14])  # cutime, cstime
+    return total / tick
+
+
 def _kib(path: str, key: str) -> int:
     try:
         for line in Path(path).read_text().splitlines():

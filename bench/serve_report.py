@@ -67,6 +67,17 @@ def table(size: dict[str, Any]) -> list[str]:
             ok and (ours.get("p99_s") or 1e9) <= 0.300 if ok else None,
         ),
         (
+            "server CPU (user + sys, process tree) during the run; per answered request",
+            _cells(
+                size,
+                lambda i: (
+                    f"{i['cpu_s']:.1f} s; {ms(i['cpu_per_request_s'])}" if "cpu_s" in i else "—"
+                ),
+            ),
+            "",
+            None,
+        ),
+        (
             "start-up: process start → first answer (rkg serve: store present; peers: data loaded)",
             _cells(size, lambda i: ms(i.get("startup_s"))),
             "≤ 3 s",

@@ -24,6 +24,7 @@ LOAD_ROWS = (
     "throughput",
     "latency p50",
     "latency p99",
+    "server CPU",
     "start-up",
     "peak RSS",
     "peak PSS",
