@@ -2,7 +2,7 @@
 fresh-path counterpart (issue 11) and the naive rdflib + pySHACL path (issue 7) of the same run.
 
     python bench/run.py [--sizes 1000,10000,100000] [--shacl-cap 900] [--query-cap 30] [--seed 1]
-                        [--code head|worktree]
+                        [--code head|worktree] [--only pipeline,serve-load] [--load-seconds 60]
 
 Per size it writes a synthetic catalog (bench/generate.py) into bench/scratch/ (gitignored) and
 runs every step as its own process (wall time, and peak RSS from the kernel's rusage of that
@@ -25,6 +25,10 @@ The code measured is a snapshot of the committed HEAD (`--code head`, the defaul
 bench/scratch/code/ and put first on PYTHONPATH: the store is keyed by a fingerprint of the
 package's source files, so an engineer saving a file in src/ during the run would otherwise
 invalidate the store between two steps. `--code worktree` measures the editable install as is.
+
+The serve step (`--only serve-load`, bench/serve_load.py) puts `rkg serve`, Oxigraph server and
+Virtuoso on the same catalog under the same load; its results go to bench/results/serve-load.md
+and serve-load.json.
 """
 
 from __future__ import annotations
@@ -46,6 +50,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import serve_load
+import serve_report
+
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 WORK = BENCH / "scratch"
@@ -60,6 +67,7 @@ RKG = (
     else [sys.executable, "-c", "from resource_kg.cli import main; main()"]
 )
 GIB = 1024**3
+STEPS = ("pipeline", "serve-load")
 RATIO_SHOWN = 12.0  # pySHACL runs until it has taken this many times our validation
 #: A library query whose warm-up run takes longer is timed twice more, not five times.
 SLOW_QUERY_S = 2.0
@@ -741,6 +749,101 @@ def run_size(
     return steps
 
 
+def serve_size(n: int, seed: int, fresh_catalog: bool, args: argparse.Namespace) -> dict[str, Any]:
+    """The serve step at one size (issues 13 and 14): see bench/serve_load.py.
+
+    Runs on the catalog the pipeline steps left (`fresh_catalog` False) or on a new one; an
+    unmeasured `rkg build` brings the store up to date (`rkg serve` starts from it) and the
+    release dumps the two peers load are written from the same catalog."""
+    root = WORK / f"n{n}"
+    cache = WORK / "cache" / f"n{n}"
+    ENV["RKG_CACHE_DIR"] = str(cache)
+    if fresh_catalog:
+        print(f"[{n}] generating ...", file=sys.stderr, flush=True)
+        generate.write_catalog(root, n, seed, "yaml")
+        for stale in ("dist", ".rkg-cache", "releases"):
+            shutil.rmtree(root / stale, ignore_errors=True)
+        shutil.rmtree(cache, ignore_errors=True)
+    folder = WORK / f"serve-n{n}"
+    shutil.rmtree(folder, ignore_errors=True)
+    prepared = [
+        prepare(n, "rkg build (the store rkg serve starts from)", [*RKG, "build", str(root)])
+    ]
+    dumps = folder / "dump"
+    prepared.append(
+        prepare(
+            n,
+            "release dumps (library Catalog.load + write_dumps)",
+            [sys.executable, "-c", DUMPS, str(root), str(dumps)],
+        )
+    )
+    planted = {
+        e["record"] for e in json.loads((root / "planted-errors.json").read_text(encoding="utf-8"))
+    }
+    files = sorted((root / "data" / "resources").glob("*.yaml"))
+    edit_ids: list[str] = []
+    for k in (1, 2, 3):
+        for path in files[k * len(files) // 4 :]:
+            rid = path.stem
+            if rid not in planted and rid not in edit_ids and "\ntitle: " in path.read_text():
+                edit_ids.append(rid)
+                break
+    only = tuple(x.strip() for x in args.servers.split(",")) if args.servers else serve_load.SERVERS
+    result = serve_load.run(
+        n,
+        root,
+        folder,
+        rkg=RKG,
+        env=dict(os.environ, **ENV),
+        params=query_params(root),
+        day=DAY,
+        edit_ids=edit_ids,
+        seconds=args.load_seconds,
+        clients=args.load_clients,
+        timeout=args.serve_timeout,
+        form_rounds=args.form_rounds,
+        only=only,
+    )
+    shutil.rmtree(dumps, ignore_errors=True)
+    data = serve_load.as_dict(result)
+    data["prepared"] = prepared
+    return data
+
+
+def versions() -> str:
+    """The peers' versions, as their binaries report them."""
+    out = []
+    for cmd in (
+        [str(Path(sys.executable).parent / "oxigraph"), "--version"],
+        ["virtuoso-t", "+version"],
+    ):
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+        except OSError:
+            continue
+        text = (proc.stdout + proc.stderr).strip().splitlines()
+        line = next((x for x in text if "ersion" in x or "oxigraph" in x.lower()), "")
+        if line:
+            out.append(line.strip())
+    return "; ".join(out)
+
+
+def write_serve_results(sizes: list[dict[str, Any]], meta: dict[str, Any], keep: bool) -> None:
+    """bench/results/serve-load.json and .md (the sizes of this run, others kept from before)."""
+    path = RESULTS / "serve-load.json"
+    runs = [meta]
+    if keep and path.is_file():
+        old = json.loads(path.read_text(encoding="utf-8"))
+        done = {s["size"] for s in sizes}
+        kept = [s for s in old.get("sizes", []) if s["size"] not in done]
+        sizes = sorted([*kept, *sizes], key=lambda s: int(s["size"]))
+        runs = [r for r in old.get("runs", []) if set(r["sizes"]) - done] + runs
+    data = {"runs": runs, "sizes": sizes}
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    (RESULTS / "serve-load.md").write_text(serve_report.markdown(sizes, runs), encoding="utf-8")
+    print(f"wrote {RESULTS / 'serve-load.md'}", file=sys.stderr)
+
+
 def naive_queries(
     n: int,
     root: Path,
@@ -1037,16 +1140,60 @@ def main(argv: list[str] | None = None) -> int:
         default="HEAD",
         help="with --code head: the commit to measure (e.g. the one an earlier size ran on)",
     )
+    parser.add_argument(
+        "--only",
+        default=",".join(STEPS),
+        metavar="pipeline,serve-load",
+        help="which parts run: the pipeline steps (results in latest.md) and/or the serve step "
+        "(rkg serve beside Oxigraph and Virtuoso under load; results in serve-load.md)",
+    )
+    parser.add_argument(
+        "--load-seconds", type=float, default=60.0, help="serve step: seconds of load per server"
+    )
+    parser.add_argument(
+        "--load-clients", type=int, default=serve_load.CLIENTS, help="serve step: clients"
+    )
+    parser.add_argument(
+        "--serve-timeout",
+        type=float,
+        default=10.0,
+        help="serve step: every server's query time limit (rkg serve's default, 10 s)",
+    )
+    parser.add_argument(
+        "--form-rounds", type=int, default=5, help="serve step: timed answers per stored question"
+    )
+    parser.add_argument(
+        "--servers",
+        default="",
+        metavar="NAME,...",
+        help="serve step: only these of 'rkg serve', Oxigraph, Virtuoso (default: all three)",
+    )
+    parser.add_argument(
+        "--scratch", type=Path, default=None, help="work folder (default: bench/scratch)"
+    )
+    parser.add_argument(
+        "--results", type=Path, default=None, help="results folder (default: bench/results)"
+    )
     args = parser.parse_args(argv)
+    global WORK, RESULTS
+    WORK = (args.scratch or WORK).resolve()
+    RESULTS = (args.results or RESULTS).resolve()
+    parts = {x.strip() for x in args.only.split(",") if x.strip()}
+    if parts - set(STEPS):
+        parser.error(f"--only: unknown part(s) {', '.join(sorted(parts - set(STEPS)))}")
     sizes = [int(x) for x in args.sizes.split(",") if x.strip()]
     WORK.mkdir(parents=True, exist_ok=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
     code = freeze_code(args.code, args.commit)
     started = time.perf_counter()
     steps: list[Step] = []
+    served: list[dict[str, Any]] = []
     for n in sizes:
         fresh = None if args.fresh_queries == "all" else set(args.fresh_queries.split(","))
-        steps += run_size(n, args.seed, args.shacl_cap, args.query_cap, fresh)
+        if "pipeline" in parts:
+            steps += run_size(n, args.seed, args.shacl_cap, args.query_cap, fresh)
+        if "serve-load" in parts:
+            served.append(serve_size(n, args.seed, "pipeline" not in parts, args))
     meta = {
         "command": "python bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -1059,6 +1206,12 @@ def main(argv: list[str] | None = None) -> int:
         "seed": args.seed,
         "total_s": round(time.perf_counter() - started, 1),
     }
+    if served:
+        serve_meta = dict(meta, versions=versions())
+        serve_meta.pop("shacl_cap"), serve_meta.pop("query_cap")
+        write_serve_results(served, serve_meta, args.keep_other_sizes)
+    if "pipeline" not in parts:
+        return 0
     data = {"meta": meta, "steps": [asdict(s) for s in steps]}
     if args.keep_other_sizes:
         data = merged(data, RESULTS / "latest.json")
