@@ -15,6 +15,7 @@ import click
 from resource_kg.commands import build, importing, publish, query, serve, store, validate  # noqa: F401
 from resource_kg.commands.common import ROOT_ARG, cli, err, keep, load, out, process_exits
 from resource_kg.errors import RkgError
+from resource_kg.printable import printable
 
 __all__ = ["ROOT_ARG", "cli", "err", "keep", "load", "main", "out"]
 
@@ -28,14 +29,14 @@ def main(argv: list[str] | None = None) -> Any:
     except RkgError as exc:
         if "--debug" in args:
             raise
-        err.print(f"error: {exc}", markup=False)
+        err.print(f"error: {printable(str(exc))}", markup=False)
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         err.print("aborted")
         sys.exit(130)
     except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+        err.print(f"error: {click_message(exc)}", markup=False)
+        sys.exit(2)
     code = rc if isinstance(rc, int) else 0
     if argv is None:
         # A process that ran a command: its output is written and flushed, so skip freeing a
@@ -46,6 +47,19 @@ def main(argv: list[str] | None = None) -> Any:
     if code != 0:
         sys.exit(code)
     return rc
+
+
+def click_message(exc: click.ClickException) -> str:
+    """A usage error from click in rkg's one form: `error: <what>`, one line, lower case, with
+    where to read more (click's own "Usage: …" / "Error: …" block is not shown)."""
+    text = " ".join(printable(exc.format_message(), keep_newlines=True).split())
+    if len(text) > 1 and text[0].isupper() and not text[1].isupper():
+        text = text[0].lower() + text[1:]
+    text = text.removesuffix(".").replace(". Did you mean", "; did you mean")
+    ctx = exc.ctx if isinstance(exc, click.UsageError) else None
+    if ctx is not None:
+        text += f" (see '{ctx.command_path} --help')"
+    return text
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ copies shipped inside the package, so `rkg build path/to/catalog` works anywhere
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,4 +98,24 @@ def load_settings(root: Path) -> Settings:
     settings = Settings(**{k: str(v) for k, v in table.items()})
     if not settings.base.endswith(("/", "#")):
         raise ConfigError("base must end with '/' or '#'", file=pyproject, field="base")
+    for name in LINK_SETTINGS:
+        check_link(name, getattr(settings, name), pyproject)
     return settings
+
+
+#: Settings that become links (`href`) on the site's pages: the license on every page, the
+#: base in the IRIs and canonical links. Only web addresses.
+LINK_SETTINGS = ("base", "license")
+
+_WEB_ADDRESS = re.compile(r"https?://[^\s<>\"'`\\^{}|]+", re.IGNORECASE)
+
+
+def check_link(name: str, value: str, file: Path) -> None:
+    """A setting shown as a link must be an http(s) URL: `javascript:…` or `data:…` would
+    run in every reader's browser."""
+    if not _WEB_ADDRESS.fullmatch(value):
+        raise ConfigError(
+            f"{name} must be a web address starting with https:// or http://, not {value!r}",
+            file=file,
+            field=name,
+        )

@@ -48,7 +48,9 @@ def read_csv(path: Path, text: str, column_map: dict[str, str] | None = None) ->
     for col, name in zip(header, names, strict=True):
         if name not in FIELDS:
             raise StructureError(
-                f"unknown column {col!r}{suggest(name, FIELDS)}; map it with --map '{col}=<field>'",
+                f"unknown column {col!r}{suggest(name, FIELDS)}; rename the column to a record "
+                f"field (data/README.md lists them), or import the sheet with "
+                f"`rkg import csv FILE --map '{col}=<field>'`",
                 file=path,
                 line=1,
                 field=col,
