@@ -128,7 +128,8 @@ def test_a_quoted_year_is_told_to_lose_its_quotes() -> None:
 
 
 @pytest.mark.parametrize(
-    "case", ["invalid/quoted-year", "invalid/required-bad-values", "invalid/vocabulary-wrong-scheme"]
+    "case",
+    ["invalid/quoted-year", "invalid/required-bad-values", "invalid/vocabulary-wrong-scheme"],
 )
 def test_build_and_validate_word_one_problem_alike(case: str) -> None:
     """Every build warning reappears, word for word, as the finding on the same field."""
@@ -149,8 +150,10 @@ def test_publish_refusing_lists_the_violations_as_validate_would(tmp_path: Path)
     assert refused.returncode == 1
     assert refused.stdout == listed.stdout
     assert "  line 3: Violation: url = 'ftp://example.org/r2'" in refused.stdout
-    assert refused.stderr.strip().splitlines()[-1].startswith(
-        "error: validation found 1 violation(s), 4 warning(s): nothing published"
+    assert (
+        refused.stderr.strip()
+        .splitlines()[-1]
+        .startswith("error: validation found 1 violation(s), 4 warning(s): nothing published")
     )
     assert not (root / "releases").exists()
 
@@ -225,9 +228,7 @@ SHOWN = "\\x1b[2J\\x1b]8;;https://evil.example/\\x07:x: [bold]Heat[/bold] \\u202
 
 
 @pytest.mark.parametrize("fmt", ["text", "markdown"])
-def test_reports_show_control_characters_and_markup_as_written(
-    fmt: str, tmp_path: Path
-) -> None:
+def test_reports_show_control_characters_and_markup_as_written(fmt: str, tmp_path: Path) -> None:
     root = hostile_title(tmp_path)
     res = rkg("validate", "--date", DAY, "--format", fmt, cwd=root)
     assert res.returncode == 1, res.stderr
@@ -245,7 +246,9 @@ def test_query_tables_and_warnings_show_control_characters_as_written(tmp_path: 
         assert raw not in res.stdout
         assert raw not in res.stderr
     flat = "".join(
-        line.strip("│ ").strip() for line in res.stdout.splitlines() if "3182" in line or "│" in line
+        line.strip("│ ").strip()
+        for line in res.stdout.splitlines()
+        if "3182" in line or "│" in line
     )
     assert ":x:" in flat and "[bold]Heat[/bold]" in flat
     build = rkg("build", cwd=root)

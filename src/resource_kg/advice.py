@@ -40,9 +40,7 @@ def year(written: object) -> str:
             f'year "{text}" is written in quotes: remove the quotes (year: {text}) so it reads '
             "as a year"
         )
-    return (
-        f"year {text!r} is not a year: write the year of publication as four digits, e.g. 2022"
-    )
+    return f"year {text!r} is not a year: write the year of publication as four digits, e.g. 2022"
 
 
 def year_range(value: object, latest: int) -> str:
@@ -51,8 +49,7 @@ def year_range(value: object, latest: int) -> str:
 
 def url(written: str) -> str:
     return (
-        f"url {written!r} is not a web address: write it in full, starting with https:// or "
-        "http://"
+        f"url {written!r} is not a web address: write it in full, starting with https:// or http://"
     )
 
 

@@ -207,9 +207,5 @@ def one_per_problem(findings: Iterable[Finding]) -> list[Finding]:
     return [
         f
         for f in found
-        if not (
-            f.value == ""
-            and (f.file, f.id, f.field) in unknown
-            and f.path == own.get(f.field)
-        )
+        if not (f.value == "" and (f.file, f.id, f.field) in unknown and f.path == own.get(f.field))
     ]

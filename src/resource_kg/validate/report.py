@@ -129,9 +129,7 @@ class Report:
     def shown(self, severity: str = "info") -> Report:
         """The same run showing only the findings at `severity` or above (summary: all)."""
         if severity not in FAIL_ON:
-            raise ValidationError(
-                f"severity must be one of {', '.join(FAIL_ON)}, not {severity!r}"
-            )
+            raise ValidationError(f"severity must be one of {', '.join(FAIL_ON)}, not {severity!r}")
         if severity == "info":
             return self
         wanted = FAIL_ON[severity]
