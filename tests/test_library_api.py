@@ -59,9 +59,9 @@ def test_query_with_an_int_limit_gives_the_cli_rows_typed(catalog: Catalog) -> N
     assert [r["id"] for r in rows] == ["r1", "r2"]
     assert all(isinstance(r, Row) for r in rows)
     first = rows[0]
-    assert first.entities["resource"] == Entity(
-        "https://w3id.org/resource-kg/resource/r1", first["resourceLabel"]
-    )
+    label = first["resourceLabel"]
+    assert isinstance(label, str) and label
+    assert first.entities["resource"] == Entity("https://w3id.org/resource-kg/resource/r1", label)
     assert first.iri("resource") == first["resource"]
     assert first.label("resource") == first["resourceLabel"]
     assert first.iri("id") is None  # a literal column has no IRI
@@ -77,9 +77,9 @@ def test_query_with_a_date_equals_the_same_date_as_text(catalog: Catalog) -> Non
 
 
 def test_a_list_of_labels_gives_the_rows_of_any(catalog: Catalog) -> None:
-    spanish = {r["id"] for r in catalog.query("language", language="es")}
-    english = {r["id"] for r in catalog.query("language", language="en")}
-    both = [r["id"] for r in catalog.query("language", language=["es", "en"])]
+    spanish = {str(r["id"]) for r in catalog.query("language", language="es")}
+    english = {str(r["id"]) for r in catalog.query("language", language="en")}
+    both = [str(r["id"]) for r in catalog.query("language", language=["es", "en"])]
     assert spanish - english and english - spanish  # the list adds rows to each
     assert sorted(set(both)) == sorted(spanish | english)
 
