@@ -12,7 +12,16 @@ from typing import Any
 
 import click
 
-from resource_kg.commands import build, importing, publish, query, serve, store, validate  # noqa: F401
+from resource_kg.commands import (  # noqa: F401
+    build,
+    importing,
+    new,
+    publish,
+    query,
+    serve,
+    store,
+    validate,
+)
 from resource_kg.commands.common import ROOT_ARG, cli, err, keep, load, out, process_exits
 from resource_kg.errors import RkgError
 from resource_kg.printable import printable
