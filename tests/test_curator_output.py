@@ -276,3 +276,10 @@ def test_a_license_that_is_not_a_web_address_is_refused(tmp_path: Path) -> None:
         '[tool.resource_kg]\nlicense = "https://example.org/licence"\n', encoding="utf-8"
     )
     assert Catalog.load(root).settings.license == "https://example.org/licence"
+
+
+def test_rkg_alone_shows_the_help_not_an_error(tmp_path: Path) -> None:
+    res = rkg(cwd=tmp_path)
+    assert res.returncode == 0
+    assert res.stdout.startswith("Usage: rkg [OPTIONS] COMMAND [ARGS]...")
+    assert res.stderr == ""

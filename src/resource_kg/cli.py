@@ -44,6 +44,9 @@ def main(argv: list[str] | None = None) -> Any:
         err.print("aborted")
         sys.exit(130)
     except click.ClickException as exc:
+        if isinstance(exc, NO_ARGS_IS_HELP) and exc.ctx is not None:
+            click.echo(exc.ctx.get_help())  # `rkg` or `rkg import` alone: the help, no error
+            sys.exit(0)
         err.print(f"error: {click_message(exc)}", markup=False)
         sys.exit(2)
     code = rc if isinstance(rc, int) else 0
@@ -56,6 +59,16 @@ def main(argv: list[str] | None = None) -> Any:
     if code != 0:
         sys.exit(code)
     return rc
+
+
+class _NeverRaised(click.UsageError):
+    """Stands in for NoArgsIsHelpError where click is older (and shows the help itself)."""
+
+
+#: Raised (click ≥ 8.2) for a group called without a command.
+NO_ARGS_IS_HELP: type[click.UsageError] = getattr(
+    click.exceptions, "NoArgsIsHelpError", _NeverRaised
+)
 
 
 def click_message(exc: click.ClickException) -> str:
