@@ -15,7 +15,7 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +30,21 @@ if REQUIRED:
 else:
     playwright_sync = pytest.importorskip("playwright.sync_api")
 
-from test_site_browser import _QuietHandler, _shown_ids, launched_chromium  # noqa: E402
+from test_site_browser import launched_chromium  # noqa: E402
 
 FIXTURE = Path(__file__).parent / "fixtures" / "publish" / "site"
 DATE = dt.date(2024, 5, 1)
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass
+
+
+def shown_ids(page: Any) -> list[str]:
+    return sorted(
+        page.eval_on_selector_all("#results tbody tr", "rows => rows.map(r => r.dataset.id)")
+    )
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +80,7 @@ def test_index_data_flags_the_retired_row_and_has_a_status_facet(release: Path) 
 
 @pytest.fixture(scope="module")
 def server(release: Path) -> Iterator[str]:
-    handler = functools.partial(_QuietHandler, directory=str(release))
+    handler = functools.partial(QuietHandler, directory=str(release))
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -88,7 +99,7 @@ def browser() -> Iterator[Any]:
 def test_retired_is_marked_and_the_status_facet_hides_it(server: str, browser: Any) -> None:
     page = browser.new_page()
     page.goto(f"{server}/site/index.html")
-    assert _shown_ids(page) == ["s1", "s2", "s3", "s4", "s5"]
+    assert shown_ids(page) == ["s1", "s2", "s3", "s4", "s5"]
     row = page.locator('#results tr[data-id="s2"]')
     assert row.get_attribute("class") == "retired"
     assert row.locator(".badge").inner_text() == "retired"
@@ -96,6 +107,6 @@ def test_retired_is_marked_and_the_status_facet_hides_it(server: str, browser: A
     counts = page.locator('#facet-status button[data-value="active"] .count').inner_text()
     assert counts == "4"
     page.click('#facet-status button[data-value="active"]')
-    assert _shown_ids(page) == ["s1", "s3", "s4", "s5"]
+    assert shown_ids(page) == ["s1", "s3", "s4", "s5"]
     assert page.locator("#summary").inner_text() == "4 of 5 resources"
     page.close()
