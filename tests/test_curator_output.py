@@ -283,3 +283,25 @@ def test_rkg_alone_shows_the_help_not_an_error(tmp_path: Path) -> None:
     assert res.returncode == 0
     assert res.stdout.startswith("Usage: rkg [OPTIONS] COMMAND [ARGS]...")
     assert res.stderr == ""
+
+
+def test_the_documented_shell_completion_works(tmp_path: Path) -> None:
+    """README's bash line registers a completion; completing asks rkg, which answers."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    line = next(x for x in readme.splitlines() if "_RKG_COMPLETE=bash_source" in x)
+    script = line.split("#")[0].strip()
+    assert script == 'eval "$(_RKG_COMPLETE=bash_source rkg)"'
+    env = {"PATH": f"{Path(RKG).parent}:/usr/bin:/bin", "HOME": str(tmp_path)}
+    registered = subprocess.run(
+        ["bash", "--norc", "-c", f"{script} && complete -p rkg"],
+        capture_output=True, text=True, env=env, check=False,
+    )  # fmt: skip
+    assert registered.returncode == 0, registered.stderr
+    assert "_rkg_completion rkg" in registered.stdout
+    answer = subprocess.run(
+        [RKG],
+        capture_output=True, text=True, check=False,
+        env=env | {"COMP_WORDS": "rkg validate --severity ", "COMP_CWORD": "3",
+                   "_RKG_COMPLETE": "bash_complete"},
+    )  # fmt: skip
+    assert answer.stdout.split() == ["plain,violation", "plain,warning", "plain,info"]
