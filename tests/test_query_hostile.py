@@ -390,7 +390,7 @@ def test_odd_text_values_match_nothing(hostile_catalog: Catalog, value: str) -> 
 
 
 def _run(catalog: Catalog, name: str, params: dict[str, str]) -> list[dict[str, Any]]:
-    return catalog.query(name, **params)
+    return [dict(row) for row in catalog.query(name, **params)]
 
 
 @pytest.mark.parametrize(

@@ -181,7 +181,7 @@ def test_csv_and_jsonl_records_build_like_yaml(tmp_path: Path) -> None:
     ("change", "line", "field", "needle"),
     [
         (lambda t: t.replace("title: Invented fixture resource 30\n", ""), 1, "title", "missing"),
-        (lambda t: t.replace("year: 2021", "year: 1850"), 4, "year", "outside"),
+        (lambda t: t.replace("year: 2021", "year: 1850"), 4, "year", "out of range"),
         (lambda t: t.replace("year: 2021", "year: 20x1"), 4, "year", "not a year"),
         (lambda t: t.replace("[Health Equity]", "[Helth Equity]"), 10, "topics", "Health Equity"),
         (

@@ -351,7 +351,7 @@ def test_incremental_equals_full(tmp_path: Path) -> None:
 def test_messages_substitute_values_and_suggest_labels() -> None:
     msgs = {f.field: f.message for f in validate(load("invalid/required-bad-values"), DAY).findings}
     assert msgs["year"] == "Year 1950 is out of range: it must lie between 1960 and 2026."
-    assert "Closest known: Clinicians" in msgs["primary_audience"]
+    assert "closest known: 'Clinicians'" in msgs["primary_audience"]
     dup = validate(load("invalid/curation-duplicates"), DAY).findings[0]
     assert dup.message.startswith("Same url as record r2:")
 
@@ -402,11 +402,17 @@ def test_json_has_exactly_the_keys_and_a_summary() -> None:
 def test_text_groups_by_record_and_ends_with_summary() -> None:
     text = validate(load("invalid/recommended-missing"), DAY).render("text")
     lines = text.splitlines()
-    assert lines[0] == "data/resources/r1.yaml: r1 — Example Resource r1"
-    assert lines[1] == "  line 2: Warning: keywords"
+    assert lines[:4] == [
+        "Warnings (4)",
+        "",
+        "data/resources/r1.yaml: r1 — Example Resource r1",
+        "  line 2: Warning: keywords",
+    ]
     assert "data/resources/r2.yaml: r2 — Example Resource r2" in lines
-    assert "Summary (validation date 2025-06-01)" in lines
-    assert "  results: 0 Violation, 4 Warning, 0 Info" in lines
+    assert lines[-1] == (
+        "Summary: 2 records checked as of 2025-06-01: 0 violations, 4 warnings, 0 info; "
+        "conforms at --fail-on violation."
+    )
 
 
 def test_turtle_report_is_a_shacl_report() -> None:

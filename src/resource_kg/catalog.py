@@ -33,6 +33,9 @@ MANIFEST = "catalog.sha256"
 if TYPE_CHECKING:
     import rdflib
 
+    from resource_kg.query import ParamValue
+    from resource_kg.rows import Row
+
 
 @dataclass(frozen=True)
 class SourceLocation:
@@ -199,13 +202,20 @@ class Catalog:
             graph.add((term(q.subject), term(q.predicate), term(q.object)))
         return ds
 
-    def query(self, name: str, **params: str) -> list[dict[str, Any]]:
-        """Run stored query `name` with label/IRI parameters; rows of plain Python values."""
+    def query(self, name: str, /, **params: ParamValue) -> list[Row]:
+        """Run stored query `name`; its rows as `Row`s (dicts of plain values, with `entities`:
+        the IRIs and their labels).
+
+        Parameters are given as the CLI's `--param` takes them, or as Python values: labels,
+        IRIs or ids as str, `limit=5` and other numbers as int, dates as `datetime.date`, and a
+        list of labels for the rows matching any of them. A bad value raises QueryError naming
+        the keyword (`limit=…`)."""
         from resource_kg.query import EmbeddedEngine, find_query, load_queries, run_stored
+        from resource_kg.rows import rows_of
 
         query = find_query(load_queries(self.paths.queries), name)
         engine = EmbeddedEngine(self.store, self.graphs, str(query.path))
-        return list(run_stored(engine, query, params, self.lexicon).values())
+        return rows_of(run_stored(engine, query, params, self.lexicon, caller="python"))
 
     # ------------------------------------------------------------ output
 

@@ -12,9 +12,19 @@ from typing import Any
 
 import click
 
-from resource_kg.commands import build, importing, publish, query, serve, store, validate  # noqa: F401
+from resource_kg.commands import (  # noqa: F401
+    build,
+    importing,
+    new,
+    publish,
+    query,
+    serve,
+    store,
+    validate,
+)
 from resource_kg.commands.common import ROOT_ARG, cli, err, keep, load, out, process_exits
 from resource_kg.errors import RkgError
+from resource_kg.printable import printable
 
 __all__ = ["ROOT_ARG", "cli", "err", "keep", "load", "main", "out"]
 
@@ -28,14 +38,17 @@ def main(argv: list[str] | None = None) -> Any:
     except RkgError as exc:
         if "--debug" in args:
             raise
-        err.print(f"error: {exc}", markup=False)
+        err.print(f"error: {printable(str(exc))}", markup=False)
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         err.print("aborted")
         sys.exit(130)
     except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+        if isinstance(exc, NO_ARGS_IS_HELP) and exc.ctx is not None:
+            click.echo(exc.ctx.get_help())  # `rkg` or `rkg import` alone: the help, no error
+            sys.exit(0)
+        err.print(f"error: {click_message(exc)}", markup=False)
+        sys.exit(2)
     except OSError as exc:  # stdout on a full disk or /dev/full, a file vanishing mid-run
         if "--debug" in args:
             raise
@@ -66,6 +79,29 @@ def _os_error(exc: OSError, *, hard: bool) -> None:
         sys.stderr.flush()
         os._exit(2)
     sys.exit(2)
+
+
+class _NeverRaised(click.UsageError):
+    """Stands in for NoArgsIsHelpError where click is older (and shows the help itself)."""
+
+
+#: Raised (click ≥ 8.2) for a group called without a command.
+NO_ARGS_IS_HELP: type[click.UsageError] = getattr(
+    click.exceptions, "NoArgsIsHelpError", _NeverRaised
+)
+
+
+def click_message(exc: click.ClickException) -> str:
+    """A usage error from click in rkg's one form: `error: <what>`, one line, lower case, with
+    where to read more (click's own "Usage: …" / "Error: …" block is not shown)."""
+    text = " ".join(printable(exc.format_message(), keep_newlines=True).split())
+    if len(text) > 1 and text[0].isupper() and not text[1].isupper():
+        text = text[0].lower() + text[1:]
+    text = text.removesuffix(".").replace(". Did you mean", "; did you mean")
+    ctx = exc.ctx if isinstance(exc, click.UsageError) else None
+    if ctx is not None:
+        text += f" (see '{ctx.command_path} --help')"
+    return text
 
 
 if __name__ == "__main__":

@@ -114,6 +114,8 @@ def load_settings(root: Path) -> Settings:
             file=pyproject,
             field="base",
         )
+    for name in LINK_SETTINGS:
+        check_link(name, getattr(settings, name), pyproject)
     return settings
 
 
@@ -146,3 +148,21 @@ def check_output(root: Path, out: Path, option: str = "--out") -> None:
                     f"{option} {out} is inside the catalog's sources ({source}); "
                     "write outputs elsewhere (e.g. dist/)"
                 )
+
+
+#: Settings that become links (`href`) on the site's pages: the license on every page, the
+#: base in the IRIs and canonical links. Only web addresses.
+LINK_SETTINGS = ("base", "license")
+
+_WEB_ADDRESS = re.compile(r"https?://[^\s<>\"'`\\^{}|]+", re.IGNORECASE)
+
+
+def check_link(name: str, value: str, file: Path) -> None:
+    """A setting shown as a link must be an http(s) URL: `javascript:…` or `data:…` would
+    run in every reader's browser."""
+    if not _WEB_ADDRESS.fullmatch(value):
+        raise ConfigError(
+            f"{name} must be a web address starting with https:// or http://, not {value!r}",
+            file=file,
+            field=name,
+        )

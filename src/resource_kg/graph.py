@@ -15,6 +15,8 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from resource_kg import advice
+from resource_kg.advice import MIN_YEAR
 from resource_kg.config import ONTOLOGY_NS
 from resource_kg.errors import Diagnostic
 from resource_kg.records import Record
@@ -87,7 +89,6 @@ FIELD_SPECS: dict[str, FieldSpec] = {
     "replaced_by": FieldSpec(DCT + "isReplacedBy"),
 }
 UNRESOLVED = ONTOLOGY_NS + "unresolvedLabel"
-MIN_YEAR = 1960
 
 
 @dataclass(frozen=True)
@@ -317,7 +318,7 @@ class GraphBuilder:
             else:
                 out.append((g, s, pred[name], self._scalar_key(record, name, value, known_ids)))
         if "title" not in record.values:
-            self._warn(record, "title", "title is missing")
+            self._warn(record, "title", advice.title_missing())
         url = record.get_text("url")
         if url is not None:
             key = url_key(url)
@@ -326,7 +327,7 @@ class GraphBuilder:
                 self._warn(
                     record,
                     "url",
-                    f"same url as record {first.id} ({first.file}:{first.line_of('url')})",
+                    f"{advice.same_url(first.id)} ({first.file}:{first.line_of('url')})",
                 )
 
     def _resolve(self, scheme: str, label: str) -> Resolution:
@@ -355,18 +356,7 @@ class GraphBuilder:
             if res.iri is not None:
                 out.append((g, s, p, t.iri(res.iri)))
                 continue
-            if res.candidates:
-                hint = f"matches several entries: {', '.join(res.candidates)}"
-            elif res.suggestions:
-                hint = "closest known: " + ", ".join(repr(x) for x in res.suggestions)
-            else:
-                hint = "no similar label known"
-            where = (
-                "data/organizations.yaml"
-                if spec.scheme == ORG_SCHEME
-                else f"the {spec.scheme} vocabulary"
-            )
-            self._warn(record, name, f"unknown label {label!r} (not in {where}); {hint}")
+            self._warn(record, name, advice.unknown_label(label, spec.scheme, res))
             out.append((g, s, t.iri(UNRESOLVED), t.lit(label)))
 
     def _scalar(
@@ -383,35 +373,31 @@ class GraphBuilder:
         if name == "year":
             if isinstance(value, int) and 0 < value < 10000:
                 if not MIN_YEAR <= value <= self.today.year + 1:
-                    self._warn(
-                        record, name, f"year {value} is outside {MIN_YEAR}–{self.today.year + 1}"
-                    )
+                    self._warn(record, name, advice.year_range(value, self.today.year + 1))
                 return t.lit(f"{value:04d}", XSD + "gYear")
-            self._warn(record, name, f"year {text!r} is not a year (write four digits, e.g. 2022)")
+            self._warn(record, name, advice.year(value))
             return t.add(ox.Literal(text))
         if name == "url":
             if _is_http_iri(text):
                 return t.iri(text)
-            self._warn(record, name, f"url {text!r} is not an http(s) address")
+            self._warn(record, name, advice.url(text))
             return t.add(ox.Literal(text))
         if name in ("date_added", "last_reviewed"):
             try:
                 return t.lit(dt.date.fromisoformat(text).isoformat(), XSD + "date")
             except ValueError:
-                self._warn(record, name, f"{text!r} is not a date (write YYYY-MM-DD)")
+                self._warn(record, name, advice.date(name, text))
                 return t.add(ox.Literal(text))
         if name == "status":
             res = self._resolve("status", text)
             if res.iri:
                 return t.iri(res.iri)
-            self._warn(record, name, f"unknown status {text!r}; use active or retired")
+            self._warn(record, name, advice.status(text))
             return t.add(ox.Literal(text))
         if name == "replaced_by":
             if text in known_ids:
                 return t.iri(resource_iri(self.base, text))
-            self._warn(
-                record, name, f"replaced_by names {text!r}, which is no record of this catalog"
-            )
+            self._warn(record, name, advice.replaced_by(text))
             return t.add(ox.Literal(text))
         return t.add(ox.Literal(text))
 

@@ -12,9 +12,13 @@ import click
 from rich.console import Console
 
 from resource_kg.catalog import Catalog
+from resource_kg.printable import printable
 
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False, soft_wrap=True)
+#: The consoles: no emoji codes (a title's `:x:` stays `:x:`) and no highlighting; text quoted
+#: from a catalog is printed with markup=False (or `rich.markup.escape`d in a table) after
+#: `printable` (no control characters reach the terminal).
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+out = Console(highlight=False, soft_wrap=True, emoji=False)
 
 ROOT_ARG = click.argument(
     "root", required=False, default=".", type=click.Path(file_okay=False, path_type=Path)
@@ -48,7 +52,7 @@ def load(
     gc.freeze()
     if not quiet:
         for diag in catalog.diagnostics:
-            err.print(f"warning: {diag}", markup=False)
+            err.print(f"warning: {printable(str(diag))}", markup=False)
     return catalog
 
 

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from resource_kg.commands.common import ROOT_ARG, cli, err, load
 from resource_kg.config import check_output
 from resource_kg.errors import PublishError
+from resource_kg.publish import PublishRefused
 from resource_kg.publish import publish as publish_release
 
 
@@ -70,28 +71,33 @@ def publish(
 
     The release folder OUT/VERSION is written beside its final place and renamed into it at
     the end; an existing release is never overwritten. Exit status 1 when validation finds
-    Violations (nothing written unless --force), 2 on errors.
+    Violations (they are listed; nothing written unless --force), 2 on errors.
     """
     out = out_dir if out_dir is not None else root / "releases"
     check_output(root, out)
-    catalog = load(root)
+    catalog = load(root, today=date)
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
         TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=err, transient=True) as progress:
-        release = publish_release(
-            catalog,
-            out,
-            version=version,
-            date=date,
-            previous=previous,
-            base_url=base_url,
-            force=force,
-            progress=progress,
-        )
+    try:
+        with Progress(*columns, console=err, transient=True) as progress:
+            release = publish_release(
+                catalog,
+                out,
+                version=version,
+                date=date,
+                previous=previous,
+                base_url=base_url,
+                force=force,
+                progress=progress,
+            )
+    except PublishRefused as refused:
+        # the Violations as `rkg validate --severity violation` lists them, then the error
+        click.echo(refused.violations.render("text"), nl=False)
+        raise
     if release.forced:
         err.print(
             f"warning: published with --force despite {release.counts.get('Violation', 0)} violation(s)",

@@ -23,6 +23,7 @@ from rich.table import Table
 
 from resource_kg.commands.common import ROOT_ARG, cli, err, load, out
 from resource_kg.errors import QueryError
+from resource_kg.printable import printable
 from resource_kg.query import (
     LIST_SEPARATOR,
     EmbeddedEngine,
@@ -107,7 +108,9 @@ def render(result: Result, fmt: str) -> str:
             "|" + "|".join("---" for _ in shown) + "|",
         ]
         for row in rows:
-            cells = [_text(row[c]).replace("|", "\\|").replace("\n", " ") for c, _ in shown]
+            cells = [
+                printable(_text(row[c]).replace("|", "\\|").replace("\n", " ")) for c, _ in shown
+            ]
             lines.append("| " + " | ".join(cells) + " |")
         return "\n".join(lines) + "\n"
     raise QueryError(f"unknown format {fmt!r}")
@@ -115,11 +118,13 @@ def render(result: Result, fmt: str) -> str:
 
 def print_table(result: Result, title: str | None) -> None:
     shown = display_columns(result.columns)
-    table = Table(title=title, show_header=True, show_lines=False)
+    table = Table(
+        title=escape(printable(title)) if title else None, show_header=True, show_lines=False
+    )
     for _, header in shown:
-        table.add_column(header, overflow="fold")
+        table.add_column(escape(printable(header)), overflow="fold")
     for row in result.values():
-        table.add_row(*(escape(_text(row[c])) for c, _ in shown))
+        table.add_row(*(escape(printable(_text(row[c]))) for c, _ in shown))
     out.print(table)
     err.print(f"{len(result.rows)} row(s)", markup=False)
 

@@ -66,8 +66,22 @@ def run_validation(
     type=click.Choice(FORMATS),
     default="text",
     show_default=True,
-    help="text (grouped by record), csv (one row per result), json, markdown, "
-    "or ttl (a SHACL validation report).",
+    help="text (Violations first, grouped by record), csv (one row per result), json, "
+    "markdown, or ttl (a SHACL validation report).",
+)
+@click.option(
+    "--severity",
+    type=click.Choice(tuple(FAIL_ON)),
+    default="info",
+    show_default=True,
+    help="Show only results at this severity or above (violation: Violations only). The "
+    "summary and the exit status still count every result.",
+)
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Add results per field and focus nodes checked per shape after the summary line.",
 )
 @click.option(
     "--fail-on",
@@ -111,6 +125,8 @@ def validate_command(
     root: Path,
     fmt: str,
     fail_on: str,
+    severity: str,
+    verbose: bool,
     date_text: str | None,
     engine: str,
     no_cache: bool,
@@ -120,8 +136,10 @@ def validate_command(
 
     Each result names the record id and title, the source file and line of the field, the
     field as records spell it, the value as written, its severity (Violation, Warning, Info),
-    a message and the shape. A summary ends every report except csv: records checked, focus
-    nodes checked per shape, results per severity and per field.
+    a message saying what to do and the shape. Text lists Violations first, then Warnings,
+    then Info, each by file and line, and ends with one summary line (records checked,
+    results per severity, whether the run conforms); --verbose adds results per field and
+    focus nodes checked per shape.
 
     \b
     JSON: {"results": [ {id, title, file, line, field, value, severity,
@@ -142,7 +160,7 @@ def validate_command(
     gc.freeze()  # the catalog lives to the end: keep the collector (and forked workers) off it
     report = run_validation(catalog, day, engine=engine, incremental=not no_cache)
     keep(report)
-    text = report.render(fmt)
+    text = report.render(fmt, severity=severity, verbose=verbose, fail_on=fail_on)
     if out_file is not None:
         write_atomic(out_file, text)
     else:

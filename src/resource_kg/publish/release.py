@@ -7,6 +7,7 @@ import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.progress import Progress
 
@@ -24,13 +25,23 @@ from resource_kg.publish.dumps import (
 )
 from resource_kg.publish.void import void_description
 
+if TYPE_CHECKING:
+    from resource_kg.validate import Report
+
 LATEST = "LATEST"
 
 
 class PublishRefused(PublishError):
-    """Validation found Violations and --force was not given: nothing was written."""
+    """Validation found Violations and --force was not given: nothing was written.
+
+    `violations` is the report showing those Violations only (what `rkg validate --severity
+    violation` prints), so a caller can list them."""
 
     exit_code = 1
+
+    def __init__(self, message: str, violations: Report) -> None:
+        super().__init__(message)
+        self.violations = violations
 
 
 @dataclass
@@ -107,7 +118,9 @@ def publish(
     if forced and not force:
         raise PublishRefused(
             f"validation found {violations} violation(s), {counts.get('Warning', 0)} warning(s): "
-            "nothing published (run `rkg validate` to see them, or publish anyway with --force)"
+            "nothing published; fix the violations (`rkg validate --severity violation` lists "
+            "them) or publish anyway with --force",
+            report.shown("violation"),
         )
     notes: list[str] = []
     if forced:

@@ -30,7 +30,14 @@ keeps the embedded engine fresh is `resource_kg.store`.
 from __future__ import annotations
 
 from resource_kg.query.engines import EmbeddedEngine, Engine, RdflibEngine, Result, to_value
-from resource_kg.query.params import ResourceFinder, bind, resolve_params, resolve_value
+from resource_kg.query.params import (
+    ParamValue,
+    ResourceFinder,
+    bind,
+    coerce_value,
+    resolve_params,
+    resolve_value,
+)
 from resource_kg.query.run import Context, load_context, resource_finder, run_stored
 from resource_kg.query.stored import (
     CONCEPT_KINDS,
@@ -65,6 +72,7 @@ __all__ = [
     "LIST_SEPARATOR",
     "MAX_LIMIT",
     "OTHER_KINDS",
+    "ParamValue",
     "Parameter",
     "RKG_RESOURCE",
     "RdflibEngine",
@@ -75,6 +83,7 @@ __all__ = [
     "Value",
     "XSD",
     "bind",
+    "coerce_value",
     "find_query",
     "load_context",
     "load_queries",

@@ -137,14 +137,66 @@ def _resource(value: str, find: ResourceFinder) -> list[Term]:
     return found[:1]
 
 
+#: A parameter value as a Python caller may give it: text, a whole number, a date, or a list
+#: of those (several labels: the rows of any of them); None is "not given".
+ParamValue = str | int | dt.date | Sequence[str | int | dt.date] | None
+
+#: Kinds that take several values at once (each resolved, all bound in one VALUES block).
+LIST_KINDS = (*CONCEPT_KINDS, "topic-or-subtopic")
+
+
+def _one_text(name: str, value: object) -> str:
+    """A single Python value as the text the CLI would pass (`limit=5` → '5')."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        raise QueryError(f"parameter {name!r}: {value!r} is not a label, number or date")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        raise QueryError(f"parameter {name!r}: give a date (datetime.date), not a datetime")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise QueryError(
+        f"parameter {name!r}: {value!r} is not a label, number or date (a {type(value).__name__})"
+    )
+
+
+def coerce_value(name: str, kind: str, value: ParamValue) -> list[str] | None:
+    """A Python value (str, int, date, or a list of them) as the CLI's texts; None = not given.
+
+    A list gives several values for the kinds that take them (labels: the rows matching any);
+    an int or a date is written as the CLI reads it (`5`, `2024-01-31`)."""
+    if value is None:
+        return None
+    if isinstance(value, list | tuple):
+        if kind not in LIST_KINDS:
+            raise QueryError(f"parameter {name!r} takes one value (a {kind}), not a list")
+        if not value:
+            raise QueryError(f"parameter {name!r}: the list is empty")
+        return [_one_text(name, v) for v in value]
+    return [_one_text(name, value)]
+
+
+def _spell(name: str, caller: str) -> str:
+    """How the caller gives a parameter: `--param limit=VALUE` on the CLI, `limit=VALUE` in
+    Python."""
+    return f"--param {name}=VALUE" if caller == "cli" else f"{name}=VALUE"
+
+
 def resolve_params(
     query: StoredQuery,
-    given: Mapping[str, str],
+    given: Mapping[str, ParamValue],
     lexicon: Lexicon,
     find_resource: ResourceFinder,
     today: dt.date | None = None,
+    *,
+    caller: str = "cli",
 ) -> dict[str, list[Term]]:
-    """Turn the user's values into RDF terms; empty list = not given (the query's UNDEF)."""
+    """Turn the user's values into RDF terms; empty list = not given (the query's UNDEF).
+
+    `caller="python"` takes Python values (`coerce_value`) and words its errors for a
+    keyword argument (`limit=…`) instead of the CLI's `--param limit=…`."""
     today = today or dt.date.today()
     names = [p.name for p in query.params]
     for key in given:
@@ -157,20 +209,26 @@ def resolve_params(
             )
     bound: dict[str, list[Term]] = {}
     for param in query.params:
-        value = given.get(param.name, param.default)
-        if value is None:
+        texts = coerce_value(param.name, param.kind, given.get(param.name))
+        if texts is None and param.default is not None:
+            texts = [param.default]
+        if texts is None:
             if not param.optional:
                 example = f" (example: {param.example})" if param.example else ""
                 raise QueryError(
                     f"query {query.name!r} needs parameter {param.name!r}, "
-                    f"a {param.kind}{example}: add --param {param.name}=VALUE"
+                    f"a {param.kind}{example}: add {_spell(param.name, caller)}"
                 )
             bound[param.name] = []
             continue
-        try:
-            bound[param.name] = resolve_value(param.kind, value, lexicon, find_resource, today)
-        except QueryError as exc:
-            raise QueryError(f"parameter {param.name!r}: {exc.message}") from exc
+        terms: list[Term] = []
+        for text in texts:
+            try:
+                found = resolve_value(param.kind, text, lexicon, find_resource, today)
+            except QueryError as exc:
+                raise QueryError(f"parameter {param.name!r}: {exc.message}") from exc
+            terms += [t for t in found if t not in terms]
+        bound[param.name] = terms
     return bound
 
 

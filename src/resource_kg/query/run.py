@@ -12,7 +12,7 @@ import pyoxigraph as ox
 from resource_kg.config import Paths, load_settings, resolve_paths
 from resource_kg.graph import DCT, Graphs
 from resource_kg.query.engines import Engine, Result
-from resource_kg.query.params import ResourceFinder, bind, resolve_params
+from resource_kg.query.params import ParamValue, ResourceFinder, bind, resolve_params
 from resource_kg.query.stored import RKG_RESOURCE, StoredQuery, Term
 from resource_kg.vocab import Lexicon, load_organizations, load_vocabularies
 
@@ -43,12 +43,15 @@ def resource_finder(engine: Engine) -> ResourceFinder:
 def run_stored(
     engine: Engine,
     query: StoredQuery,
-    params: Mapping[str, str],
+    params: Mapping[str, ParamValue],
     lexicon: Lexicon,
     today: dt.date | None = None,
+    *,
+    caller: str = "cli",
 ) -> Result:
-    """Resolve the parameters, bind them as RDF terms and run the stored query as written."""
-    values = resolve_params(query, params, lexicon, resource_finder(engine), today)
+    """Resolve the parameters, bind them as RDF terms and run the stored query as written
+    (`caller="python"`: see `resolve_params`)."""
+    values = resolve_params(query, params, lexicon, resource_finder(engine), today, caller=caller)
     limits = [p.name for p in query.params if p.kind == "limit"]
     return engine.select(bind(query.text, values, limits))
 

@@ -77,7 +77,12 @@ def read_csv_rows(
         raise StructureError(f"row 1: malformed CSV: {exc}", file=path, line=1) from None
     mapping = dict(column_map or {})
     names = [mapping.get(col, col) for col in header]
-    hint = "rename it or map it with --map '{col}=<field>'" if map_hint else "rename it"
+    hint = (
+        "rename it or map it with --map '{col}=<field>'"
+        if map_hint
+        else "rename the column to a record field (data/README.md lists them), or import the "
+        "sheet with `rkg import csv FILE --map '{col}=<field>'`"
+    )
     seen: dict[str, str] = {}
     for col, name in zip(header, names, strict=True):
         if name not in FIELDS:

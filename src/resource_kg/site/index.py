@@ -8,8 +8,10 @@ import pyoxigraph as ox
 
 from resource_kg.graph import DCT, SCHEMA
 from resource_kg.site.model import (
+    ACTIVE,
     FACET_PREDICATES,
     FACETS,
+    RETIRED,
     RKG,
     Page,
     SiteInfo,
@@ -34,6 +36,8 @@ def index_data(m: SiteModel) -> dict[str, Any]:
                     found.add(m.label(v.value) if isinstance(v, ox.NamedNode) else v.value)
             if key == "population":
                 found |= {m.label(p) for p in m.derived.get(iri, [])}
+            if key == "status" and not found:
+                found = {m.label(ACTIVE)}
             row_values[key] = sorted(found)
             for label in found:
                 values[key][label] = 0
@@ -60,6 +64,8 @@ def index_data(m: SiteModel) -> dict[str, Any]:
             "x": " ".join(x for x in extra if x),
             "f": [sorted(values[key][v] for v in row_values[key]) for key, _ in FACETS],
         }
+        if any(v.value == RETIRED for v in m.values(iri, RKG + "status")):
+            row["r"] = 1  # retired: marked in the list
         rows.append(row)
     rows.sort(key=lambda r: (r["t"].casefold(), r["i"]))
     return {

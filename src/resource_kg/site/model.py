@@ -40,6 +40,7 @@ FACETS: tuple[tuple[str, str], ...] = (
     ("year", "Year"),
     ("language", "Language"),
     ("developer", "Developer"),
+    ("status", "Status (pick active to hide retired resources)"),
 )
 
 
@@ -52,7 +53,14 @@ FACET_PREDICATES: dict[str, tuple[str, ...]] = {
     "year": (DCT + "created",),
     "language": (DCT + "language",),
     "developer": (DCT + "creator",),
+    "status": (RKG + "status",),
 }
+
+
+#: The status concepts: a record that states no status is active (it is retired only when it
+#: says so), so the Status facet's "active" hides exactly the retired ones.
+ACTIVE = CONCEPT_BASE + "status/active"
+RETIRED = CONCEPT_BASE + "status/retired"
 
 
 FIELD_OF = {spec.predicate: name for name, spec in FIELD_SPECS.items()}

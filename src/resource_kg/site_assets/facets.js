@@ -96,9 +96,13 @@
       return td;
     }
     shown.slice(first, first + PAGE).forEach(function (row) {
-      var tr = el("tr", { "data-id": row.i });
+      var tr = el("tr", row.r ? { "data-id": row.i, "class": "retired" } : { "data-id": row.i });
       var title = cell(tr, 0);
       title.appendChild(el("a", { href: row.p }, row.t || row.i));
+      if (row.r) {
+        title.appendChild(document.createTextNode(" "));
+        title.appendChild(el("span", { "class": "badge" }, "retired"));
+      }
       cell(tr, 1, row.y || "");
       cell(tr, 2, names(row, "type").join(", "));
       cell(tr, 3, names(row, "audience").join(", "));

@@ -56,8 +56,9 @@ Where each part lives (one module, one job):
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from resource_kg.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from resource_kg.validate.cache import ResultCache, cache_file
@@ -117,14 +118,7 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
+__getattr__ = lazy_exports(__name__, _WHERE)
 
 __all__ = [
     "DEFAULT_BATCH",

@@ -1,11 +1,25 @@
-"""Raw SHACL results mapped to findings: record, field, file, line and the value as the curator wrote it."""
+"""Raw SHACL results mapped to findings: record, field, file, line and the value as the curator wrote it.
+
+Two refinements make one problem one finding that says what to do:
+
+* the bundled shapes whose problem the build also reports (a year, url or date that is not
+  one, an unknown label or status, a missing title, a replacement that is no record) get the
+  build's words (`resource_kg.advice`), chosen from the value as written: a quoted year is
+  told to drop its quotes, not to write four digits;
+* a label field left without any known label fails its `sh:minCount` ("Developer is
+  missing") only because its label is unknown: `one_per_problem` keeps the "Unknown label"
+  finding, which names the label and the closest known ones, and drops the derived one.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pyoxigraph as ox
 
+from resource_kg import advice
 from resource_kg.catalog import Catalog
 from resource_kg.graph import FIELD_SPECS, RDF, UNRESOLVED, resource_iri
 from resource_kg.records import FIELDS, Record
@@ -21,8 +35,9 @@ _PREDICATE_FIELD: dict[str, str] = {spec.predicate: name for name, spec in FIELD
 class Mapper:
     """Turns raw results into findings named by record, field, file, line and written value."""
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, on: dt.date | None = None) -> None:
         self.catalog = catalog
+        self.on = on or dt.date.today()
         self.by_iri = {resource_iri(catalog.settings.base, r.id): r for r in catalog.records}
 
     def findings(self, raw: RawResult) -> list[Finding]:
@@ -37,9 +52,7 @@ class Mapper:
         fields = self._fields(record, raw.path, term)
         out = []
         for name in fields:
-            message = raw.message
-            if raw.path == UNRESOLVED and isinstance(term, ox.Literal):
-                message = self._suggest(message, name, term.value)
+            message = self._advice(shape, record, name, term) or raw.message
             out.append(
                 Finding(
                     id=record.id,
@@ -74,12 +87,23 @@ class Mapper:
         scheme = FIELD_SPECS[name].scheme
         return scheme is None or self.catalog.lexicon.resolve(scheme, label).iri is None
 
-    def _suggest(self, message: str, name: str, label: str) -> str:
-        scheme = FIELD_SPECS[name].scheme if name in FIELD_SPECS else None
-        if scheme is None:
-            return message
-        close = self.catalog.lexicon.suggest(scheme, label)
-        return f"{message} Closest known: {', '.join(close)}." if close else message
+    def _advice(self, shape: str, record: Record, name: str, term: Any) -> str | None:
+        """The build's words for a problem of a bundled shape, from the value as written;
+        None keeps the shape's own message."""
+        written = record.values.get(name)
+        if shape == "rkgsh:RequiredNoUnresolvedLabel":
+            scheme = FIELD_SPECS[name].scheme if name in FIELD_SPECS else None
+            if scheme is None or not isinstance(term, ox.Literal):
+                return None
+            resolution = self.catalog.lexicon.resolve(scheme, term.value)
+            return advice.finding(advice.unknown_label(term.value, scheme, resolution))
+        if isinstance(written, list) or (term is not None and term_text(term) != str(written)):
+            return None  # a value the record did not write (added by another tool)
+        explain = _ADVICE.get(shape)
+        if explain is None:
+            return None
+        text = explain(name, written, self.on)
+        return advice.finding(text) if text else None
 
     def _written(self, record: Record, name: str, term: Any, focus: Any = None) -> str:
         """The value as the curator wrote it in the record, not the IRI it became.
@@ -132,3 +156,56 @@ def _short_id(iri: str) -> str:
     if iri.startswith(CONCEPT_BASE):
         return iri[len(CONCEPT_BASE) :]
     return curie(iri)
+
+
+def _year(_name: str, written: object, _on: dt.date) -> str | None:
+    if isinstance(written, int):  # a year, only out of range or given twice
+        return None
+    return advice.year(written)
+
+
+def _url(_name: str, written: object, _on: dt.date) -> str | None:
+    return advice.url(str(written)) if written not in (None, "") else None
+
+
+def _date(name: str, written: object, _on: dt.date) -> str | None:
+    return advice.date(name, str(written)) if written not in (None, "") else None
+
+
+def _title(_name: str, written: object, _on: dt.date) -> str | None:
+    return advice.title_missing() if written in (None, "") else None
+
+
+def _status(_name: str, written: object, _on: dt.date) -> str | None:
+    return advice.status(str(written)) if written not in (None, "") else None
+
+
+def _replaced_by(_name: str, written: object, _on: dt.date) -> str | None:
+    return advice.replaced_by(str(written)) if written not in (None, "") else None
+
+
+#: Bundled shapes whose problem the build reports too: the build's words, from the value.
+_ADVICE: dict[str, Callable[[str, object, dt.date], str | None]] = {
+    "rkgsh:RequiredYear": _year,
+    "rkgsh:RequiredUrl": _url,
+    "rkgsh:RequiredDateAdded": _date,
+    "rkgsh:RequiredLastReviewedDate": _date,
+    "rkgsh:RequiredTitle": _title,
+    "rkgsh:VocabularyStatus": _status,
+    "rkgsh:VocabularyReplacedBy": _replaced_by,
+}
+
+
+def one_per_problem(findings: Iterable[Finding]) -> list[Finding]:
+    """Drop a "field is missing" finding (nothing written, on the field's own property) of a
+    record whose same field holds an unknown label: that label is the problem to fix."""
+    found = list(findings)
+    unknown = {(f.file, f.id, f.field) for f in found if f.path == UNRESOLVED}
+    if not unknown:
+        return found
+    own = {name: spec.predicate for name, spec in FIELD_SPECS.items()}
+    return [
+        f
+        for f in found
+        if not (f.value == "" and (f.file, f.id, f.field) in unknown and f.path == own.get(f.field))
+    ]

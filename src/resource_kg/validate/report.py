@@ -1,7 +1,11 @@
 """Findings and the validation Report, and the report rendered as text, CSV, JSON, Markdown or a SHACL report in Turtle.
 
 Every renderer works from the report's sorted findings only, so two runs on the same input
-give byte-identical output. Text and Markdown group findings by record in file and line order.
+give byte-identical output. Text and Markdown are for people: Violations first, then Warnings,
+then Info, each grouped by record in file and line order, and one summary line (the counts per
+field and per shape with `verbose`). Every renderer can show only the findings at or above a
+severity (`severity="violation"`); the summary and the exit status still count them all. Text
+quoted from the catalog goes through `printable`, so a title cannot drive the terminal.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import pyoxigraph as ox
 from resource_kg.errors import ValidationError
 from resource_kg.graph import PREFIXES, XSD
 from resource_kg.spreadsheet import neutralize_row
+from resource_kg.printable import printable
 from resource_kg.validate.terms import SH, SHAPES_NS, parse_term
 
 SEVERITIES: tuple[str, ...] = ("Violation", "Warning", "Info")
@@ -122,74 +127,163 @@ class Report:
             "conforms": {level: self.conforms(level) for level in FAIL_ON},
         }
 
-    def render(self, fmt: str = "text") -> str:
-        """The report as text, csv, json, markdown or ttl (a SHACL validation report)."""
+    def shown(self, severity: str = "info") -> Report:
+        """The same run showing only the findings at `severity` or above (summary: all)."""
+        if severity not in FAIL_ON:
+            raise ValidationError(f"severity must be one of {', '.join(FAIL_ON)}, not {severity!r}")
+        if severity == "info":
+            return self
+        wanted = FAIL_ON[severity]
+        return _Shown(
+            [f for f in self.findings if f.severity in wanted],
+            self.date,
+            self.records_checked,
+            self.focus_nodes,
+            self.base,
+            whole=self,
+            level=severity,
+        )
+
+    def run(self) -> Report:
+        """The whole run this report shows (itself unless filtered by `shown`)."""
+        return self
+
+    def render(
+        self,
+        fmt: str = "text",
+        *,
+        severity: str = "info",
+        verbose: bool = False,
+        fail_on: str = "violation",
+    ) -> str:
+        """The report as text, csv, json, markdown or ttl (a SHACL validation report).
+
+        `severity` keeps the findings at that level or above; `verbose` adds the counts per
+        field and per shape to text and markdown; `fail_on` is the level the summary line
+        says the run conforms at."""
         renderers: dict[str, Callable[[Report], str]] = {
-            "text": text,
             "csv": csv_rows,
             "json": json_doc,
-            "markdown": markdown,
             "ttl": turtle,
         }
+        shown = self.shown(severity)
+        if fmt == "text":
+            return text(shown, verbose=verbose, fail_on=fail_on)
+        if fmt == "markdown":
+            return markdown(shown, verbose=verbose, fail_on=fail_on)
         if fmt not in renderers:
             raise ValidationError(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}")
-        return renderers[fmt](self)
+        return renderers[fmt](shown)
+
+
+@dataclass
+class _Shown(Report):
+    """A report filtered by severity: its findings are a part, its summary the whole run's."""
+
+    whole: Report | None = None
+    level: str = "info"
+
+    def run(self) -> Report:
+        assert self.whole is not None
+        return self.whole
+
+    def summary(self) -> dict[str, Any]:
+        return self.run().summary()
+
+    def counts(self) -> dict[str, int]:
+        return self.run().counts()
+
+    def conforms(self, fail_on: str = "violation") -> bool:
+        return self.run().conforms(fail_on)
 
 
 # ---------------------------------------------------------------- rendering
 
 
-def _groups(report: Report) -> list[tuple[tuple[str, str], list[Finding]]]:
+#: Sections of the text and Markdown reports, most severe first.
+_SECTION: dict[str, str] = {"Violation": "Violations", "Warning": "Warnings", "Info": "Info"}
+
+
+def _groups(findings: list[Finding]) -> list[tuple[tuple[str, str], list[Finding]]]:
     """Findings grouped by (file, record id), groups in order of their first finding."""
-    order: dict[tuple[str, str], int] = {}
     groups: dict[tuple[str, str], list[Finding]] = {}
-    for f in report.findings:
-        key = (f.file, f.id)
-        order.setdefault(key, len(order))
-        groups.setdefault(key, []).append(f)
-    return [(key, groups[key]) for key in sorted(order, key=order.__getitem__)]
+    for f in findings:
+        groups.setdefault((f.file, f.id), []).append(f)
+    return list(groups.items())
 
 
-def _summary_lines(report: Report) -> list[str]:
-    s = report.summary()
-    sev = s["results_per_severity"]
-    lines = [
-        f"Summary (validation date {s['validation_date']})",
-        f"  records checked: {s['records_checked']}",
-        "  results: " + ", ".join(f"{n} {name}" for name, n in sev.items()),
-    ]
-    per_field = s["results_per_field"]
-    lines.append(
-        "  results per field: "
-        + (", ".join(f"{name} {n}" for name, n in per_field.items()) if per_field else "none")
+def _sections(report: Report) -> list[tuple[str, list[tuple[tuple[str, str], list[Finding]]]]]:
+    """(severity, its findings grouped by record), Violations first; empty ones left out."""
+    out = []
+    for severity in SEVERITIES:
+        found = [f for f in report.findings if f.severity == severity]
+        if found:
+            out.append((severity, _groups(found)))
+    return out
+
+
+def _count(n: int, severity: str) -> str:
+    name = severity.lower()
+    return f"{n} {name}" if n == 1 or severity == "Info" else f"{n} {name}s"
+
+
+def summary_line(report: Report, fail_on: str = "violation") -> str:
+    """The one line that ends a text report: what was checked, what was found, the verdict."""
+    counts = report.counts()
+    found = ", ".join(_count(counts[sev], sev) for sev in SEVERITIES)
+    verdict = "conforms" if report.conforms(fail_on) else "does not conform"
+    records = report.records_checked
+    line = (
+        f"Summary: {records} record{'' if records == 1 else 's'} checked as of "
+        f"{report.date.isoformat()}: {found}; {verdict} at --fail-on {fail_on}"
     )
-    lines.append("  focus nodes checked per shape:")
+    if isinstance(report, _Shown):
+        shown = " and ".join(_SECTION[sev].lower() for sev in FAIL_ON[report.level])
+        line += f" (showing {shown} only)"
+    return line + "."
+
+
+def _nothing(report: Report) -> str:
+    """What a report without findings (to show) says instead."""
+    if isinstance(report, _Shown):
+        return "No " + " or ".join(_SECTION[sev].lower() for sev in FAIL_ON[report.level]) + "."
+    return "No findings."
+
+
+def _verbose_lines(report: Report) -> list[str]:
+    s = report.summary()
+    per_field = s["results_per_field"]
+    lines = [
+        "Results per field: "
+        + (", ".join(f"{name} {n}" for name, n in per_field.items()) if per_field else "none"),
+        "Focus nodes checked per shape:",
+    ]
     width = max((len(k) for k in s["focus_nodes_per_shape"]), default=0)
     for shape, n in s["focus_nodes_per_shape"].items():
-        lines.append(f"    {shape.ljust(width)}  {n}")
-    conf = s["conforms"]
-    lines.append(
-        "  conforms: "
-        + ", ".join(f"--fail-on {level}: {'yes' if ok else 'no'}" for level, ok in conf.items())
-    )
+        lines.append(f"  {shape.ljust(width)}  {n}")
     return lines
 
 
-def text(report: Report) -> str:
+def text(report: Report, *, verbose: bool = False, fail_on: str = "violation") -> str:
+    p = printable
     out: list[str] = []
-    for (file, rid), items in _groups(report):
-        title = items[0].title
-        where = file or "(no file)"
-        out.append(f"{where}: {rid}" + (f" — {title}" if title else ""))
-        for f in items:
-            value = f" = {f.value!r}" if f.value else ""
-            field = f.field or "(record)"
-            out.append(f"  line {f.line}: {f.severity}: {field}{value}")
-            out.append(f"    {f.message} [{f.shape}]")
-        out.append("")
+    for severity, groups in _sections(report):
+        out += [f"{_SECTION[severity]} ({sum(len(items) for _, items in groups)})", ""]
+        for (file, rid), items in groups:
+            title = items[0].title
+            where = p(file) if file else "(no file)"
+            out.append(f"{where}: {p(rid)}" + (f" — {p(title)}" if title else ""))
+            for f in items:
+                value = f" = {p(repr(f.value))}" if f.value else ""
+                field = p(f.field) if f.field else "(record)"
+                out.append(f"  line {f.line}: {f.severity}: {field}{value}")
+                out.append(f"    {p(f.message)} [{p(f.shape)}]")
+            out.append("")
     if not report.findings:
-        out += ["No findings.", ""]
-    out += _summary_lines(report)
+        out += [_nothing(report), ""]
+    out.append(summary_line(report, fail_on))
+    if verbose:
+        out += _verbose_lines(report)
     return "\n".join(out) + "\n"
 
 
@@ -230,29 +324,32 @@ def json_doc_reference(report: Report) -> str:
 
 
 def _cell(text: object) -> str:
-    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    return printable(str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " "))
 
 
-def markdown(report: Report) -> str:
-    s = report.summary()
-    out = [f"# Validation report ({s['validation_date']})", ""]
-    for (file, rid), items in _groups(report):
-        title = items[0].title
-        out.append(f"## {_cell(rid)}" + (f" — {_cell(title)}" if title else ""))
-        out.append("")
-        out.append(f"File: `{file}`" if file else "File: (none)")
-        out.append("")
-        out.append("| line | field | value | severity | message | shape |")
-        out.append("|---:|---|---|---|---|---|")
-        for f in items:
-            out.append(
-                f"| {f.line} | {_cell(f.field)} | {_cell(f.value)} | {f.severity} | "
-                f"{_cell(f.message)} | {_cell(f.shape)} |"
-            )
-        out.append("")
+def markdown(report: Report, *, verbose: bool = False, fail_on: str = "violation") -> str:
+    out = [f"# Validation report ({report.date.isoformat()})", ""]
+    for severity, groups in _sections(report):
+        out += [f"## {_SECTION[severity]}", ""]
+        for (file, rid), items in groups:
+            title = items[0].title
+            out.append(f"### {_cell(rid)}" + (f" — {_cell(title)}" if title else ""))
+            out.append("")
+            out.append(f"File: `{_cell(file)}`" if file else "File: (none)")
+            out.append("")
+            out.append("| line | field | value | severity | message | shape |")
+            out.append("|---:|---|---|---|---|---|")
+            for f in items:
+                out.append(
+                    f"| {f.line} | {_cell(f.field)} | {_cell(f.value)} | {f.severity} | "
+                    f"{_cell(f.message)} | {_cell(f.shape)} |"
+                )
+            out.append("")
     if not report.findings:
-        out += ["No findings.", ""]
-    out += ["## Summary", "", "```", *_summary_lines(report), "```", ""]
+        out += [_nothing(report), ""]
+    out += ["## Summary", "", summary_line(report, fail_on), ""]
+    if verbose:
+        out += ["```", *_verbose_lines(report), "```", ""]
     return "\n".join(out)
 
 

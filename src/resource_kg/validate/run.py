@@ -10,7 +10,7 @@ from resource_kg.errors import ValidationError
 from resource_kg.files import write_atomic
 from resource_kg.validate.engine import DEFAULT_BATCH, Progress, fast_results
 from resource_kg.validate.focus import focus_from_keys
-from resource_kg.validate.mapping import Mapper
+from resource_kg.validate.mapping import Mapper, one_per_problem
 from resource_kg.validate.parts import parts_of
 from resource_kg.validate.plan import PLANS, plans_json, read_plans
 from resource_kg.validate.reference import reference_results
@@ -70,8 +70,8 @@ def validate(
             parts=parts,
             focus=focus,
         )
-    mapper = Mapper(catalog)
-    findings = {f for r in raw for f in mapper.findings(r)}
+    mapper = Mapper(catalog, day)
+    findings = one_per_problem({f for r in raw for f in mapper.findings(r)})
     counts = focus_counts(shapes, focus)
     return Report(
         sorted(findings, key=SORT_KEY),
