@@ -25,8 +25,8 @@ import pyoxigraph as ox
 
 from resource_kg.errors import ValidationError
 from resource_kg.graph import PREFIXES, XSD
-from resource_kg.spreadsheet import neutralize_row
 from resource_kg.printable import printable
+from resource_kg.spreadsheet import neutralize_row
 from resource_kg.validate.terms import SH, SHAPES_NS, parse_term
 
 SEVERITIES: tuple[str, ...] = ("Violation", "Warning", "Info")
