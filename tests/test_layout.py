@@ -158,3 +158,40 @@ def test_no_module_imports_another_modules_private_names() -> None:
         if taken.startswith("_") and not taken.startswith("__")
     ]
     assert not reaching, "private names used across modules: " + "; ".join(reaching)
+
+
+def test_every_command_is_found_where_the_lazy_group_looks() -> None:
+    """`rkg` imports a command's module only when it runs it: the map must name them all."""
+    import importlib
+    import pkgutil
+
+    import resource_kg.commands as package
+    from resource_kg.commands.common import COMMAND_MODULES, cli
+
+    for info in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"resource_kg.commands.{info.name}")
+    assert set(cli.commands) == set(COMMAND_MODULES)
+    for name, command in cli.commands.items():
+        assert command.callback is not None
+        assert command.callback.__module__ == f"resource_kg.commands.{COMMAND_MODULES[name]}"
+
+
+def test_rkg_query_does_not_load_the_validation_engine(tmp_path: Path) -> None:
+    """The point of the lazy group and package names: a query run leaves pySHACL unloaded."""
+    import shutil
+    import subprocess
+    import sys
+
+    shutil.copytree(Path(__file__).resolve().parents[1] / "data", tmp_path / "data")
+    probe = (
+        "import sys\n"
+        "from resource_kg.cli import main\n"
+        "main(['query', 'language', sys.argv[1], '-p', 'language=English', '--format', 'csv'])\n"
+        "print('LOADED', sorted(m for m in ('pyshacl', 'rdflib.plugins.sparql') if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(tmp_path)], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert "3182" in done.stdout
+    assert "LOADED []" in done.stdout

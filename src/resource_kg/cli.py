@@ -1,7 +1,7 @@
 """The `rkg` command: a thin layer over the library; errors are rendered here, once.
 
 The click group and what commands share live in `resource_kg.commands.common`; each stage's
-commands in `resource_kg.commands.<stage>`, imported here so that they register on the group.
+commands in `resource_kg.commands.<stage>`, imported when the group is asked for them.
 """
 
 from __future__ import annotations
@@ -12,16 +12,6 @@ from typing import Any
 
 import click
 
-from resource_kg.commands import (  # noqa: F401
-    build,
-    importing,
-    new,
-    publish,
-    query,
-    serve,
-    store,
-    validate,
-)
 from resource_kg.commands.common import ROOT_ARG, cli, err, keep, load, out, process_exits
 from resource_kg.errors import RkgError
 from resource_kg.printable import printable

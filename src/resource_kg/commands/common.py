@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import importlib
 from pathlib import Path
 
 import click
@@ -56,7 +57,38 @@ def load(
     return catalog
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+#: Which module of `resource_kg.commands` defines each command. A run imports only its own
+#: command's module (`rkg query` does not load pySHACL); `--help` and completion load all.
+COMMAND_MODULES = {
+    "build": "build",
+    "info": "build",
+    "import": "importing",
+    "export": "importing",
+    "new": "new",
+    "publish": "publish",
+    "queries": "query",
+    "query": "query",
+    "push": "query",
+    "serve": "serve",
+    "store": "store",
+    "validate": "validate",
+}
+
+
+class LazyGroup(click.Group):
+    """The `rkg` group: commands register on it when their module is first imported."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMAND_MODULES.get(cmd_name)
+        if cmd_name not in self.commands and module is not None:
+            importlib.import_module(f"resource_kg.commands.{module}")
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(COMMAND_MODULES))
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
 @click.version_option(package_name="resource-kg")
 @click.pass_context
