@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from resource_kg import Catalog
 from resource_kg.errors import StructureError, ValidationError
@@ -504,6 +506,23 @@ def test_json_report_equals_the_standard_library_rendering(case: str) -> None:
 
     report = validate(load(case), DAY)
     assert json_doc(report) == json_doc_reference(report)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.text(alphabet=st.characters(exclude_categories=["Cs"])),
+    st.integers(-(2**63), 2**63 - 1),
+)
+def test_orjson_writes_what_the_standard_library_writes(text: str, number: int) -> None:
+    """The JSON report's writer (orjson) against json.dumps on any text a finding can hold:
+    quotes, backslashes, control characters, line separators, any script."""
+    import json
+
+    import orjson
+
+    doc = {"results": [{"message": text, "line": number}], "summary": {"by": [text], "e": []}}
+    ours = orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode("utf-8")
+    assert ours == json.dumps(doc, indent=2, ensure_ascii=False)
 
 
 def test_worker_processes_give_the_same_findings() -> None:

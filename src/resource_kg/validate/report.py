@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any
 
+import orjson
 import pyoxigraph as ox
 
 from resource_kg.errors import ValidationError
@@ -297,21 +298,14 @@ def csv_rows(report: Report) -> str:
 
 
 def json_doc(report: Report) -> str:
-    """`json.dumps(doc, indent=2, ensure_ascii=False)`, byte for byte, in a fraction of the time.
-
-    With `indent`, the standard library encodes in Python (2.2 s for 67k results); here each
-    result is one line pattern filled by the C string encoder (a test compares both)."""
-    enc = json.encoder.encode_basestring
-    rows = []
-    for f in report.findings:
-        fields = ",\n".join(
-            f'      "{key}": {value if isinstance(value, int) else enc(value)}'
-            for key, value in f.as_dict().items()
-        )
-        rows.append("    {\n" + fields + "\n    }")
-    results = "[\n" + ",\n".join(rows) + "\n  ]" if rows else "[]"
-    summary = json.dumps(report.summary(), indent=2, ensure_ascii=False).replace("\n", "\n  ")
-    return '{\n  "results": ' + results + ',\n  "summary": ' + summary + "\n}\n"
+    """The JSON report, written by orjson (a maintained C encoder): the same bytes as
+    `json.dumps(doc, indent=2, ensure_ascii=False)` (a test compares both) in a fraction of the
+    time (the standard library encodes in Python once `indent` is given: 2.2 s for 67k results)."""
+    doc: dict[str, Any] = {
+        "results": [f.as_dict() for f in report.findings],
+        "summary": report.summary(),
+    }
+    return orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode("utf-8") + "\n"
 
 
 def json_doc_reference(report: Report) -> str:
