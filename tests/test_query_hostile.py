@@ -252,6 +252,17 @@ def test_from_is_honoured_like_rdflib(catalog: Catalog) -> None:
     assert [r["g"] for r in embedded.select(named).rows] == [ox.NamedNode(next(iter(counts)))]
 
 
+def test_from_never_fetches_a_graph(catalog: Catalog, recorder: Any) -> None:
+    """rdflib would load `FROM <url>` from the web: a graph not in the dataset is empty."""
+    text = f"SELECT (COUNT(*) AS ?n) FROM <{recorder.url}> FROM NAMED <{recorder.url}> WHERE {{ ?s ?p ?o }}"
+    for engine in (RdflibEngine(catalog.dataset), EmbeddedEngine(catalog.store, catalog.graphs)):
+        assert engine.select(text).rows[0]["n"] == ox.Literal(
+            "0", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+        )
+    time.sleep(0.2)
+    assert recorder.seen == []
+
+
 # ---------------------------------------------------------------- time limit and Ctrl-C
 
 #: Counts the triples of the fixture cubed: minutes on the embedded engine.

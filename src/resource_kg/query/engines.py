@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -80,6 +81,12 @@ def bounded(run: Callable[[], T], deadline: float | None, source: str, timeout: 
         try:
             box["value"] = run()
         except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+            # pyoxigraph's result objects may only be dropped on the thread that made them:
+            # free the locals the traceback keeps here, not later on the waiting thread.
+            cause: BaseException | None = exc
+            while cause is not None:
+                traceback.clear_frames(cause.__traceback__)
+                cause = cause.__cause__ or cause.__context__
             box["error"] = exc
 
     worker = threading.Thread(target=target, name="rkg-query", daemon=True)

@@ -327,19 +327,29 @@ class Endpoint:
     def _solutions(self, answer: Stream) -> tuple[list[str], Iterator[dict[str, Cell]]]:
         """SPARQL 1.1 JSON results read from the stream: the columns, then row by row."""
         with self._reading(answer):
-            solutions = ox.parse_query_results(answer.body, format=ox.QueryResultsFormat.JSON)
-        if not isinstance(solutions, ox.QuerySolutions):
+            parsed = ox.parse_query_results(answer.body, format=ox.QueryResultsFormat.JSON)
+        if not isinstance(parsed, ox.QuerySolutions):
+            del parsed
             raise self._error("answered with no SELECT result (a boolean)")
-        columns = [v.value for v in solutions.variables]
+        columns = [v.value for v in parsed.variables]
+        # pyoxigraph's results may only be dropped on the thread that made them: the
+        # generator lets go of them when it ends, never leaving them to a traceback.
+        held = [parsed]
+        del parsed
 
         def rows() -> Iterator[dict[str, Cell]]:
-            with self._reading(answer):
-                for s in solutions:
-                    yield dict(zip(columns, s, strict=True))
-                # The rest of the body, to the length the server announced: a body cut short
-                # after a complete JSON document is still cut short.
-                while answer.body.read(65536):
-                    pass
+            solution = None
+            try:
+                with self._reading(answer):
+                    for solution in held[0]:
+                        yield dict(zip(columns, solution, strict=True))
+                    # The rest of the body, to the length the server announced: a body cut
+                    # short after a complete JSON document is still cut short.
+                    while answer.body.read(65536):
+                        pass
+            finally:
+                solution = None  # noqa: F841 - released here, on this thread
+                held.clear()
             if answer.deadline.expired:
                 raise self._timed_out()
             if answer.body.length:  # http.client's read(n) returns b"" at an early close
