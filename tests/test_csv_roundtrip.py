@@ -410,7 +410,10 @@ def test_scalar_cells_are_checked_as_build_does(
     code, _, err = rkg(capsys, "import", "csv", sheet, catalog)
     assert code == 0, err
     assert f"warning: {sheet}:2: row 2, column 'year': year 'twenty-twenty' is not a year" in err
-    assert f"warning: {sheet}:2: row 2, column 'date_added': '2024-13-01' is not a date" in err
+    assert (
+        f"warning: {sheet}:2: row 2, column 'date_added': date added '2024-13-01' is not a date"
+        in err
+    )
     assert f"warning: {sheet}:2: row 2, column 'url': url 'ftp://example.invalid/x' is not" in err
     assert f"warning: {sheet}:2: row 2, column 'status': unknown status 'gone'" in err
     # The build says the same of the record the import wrote (kept as written).

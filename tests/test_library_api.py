@@ -39,13 +39,20 @@ def cli_rows(name: str, *params: str, root: Path = FIXTURE) -> tuple[int, Any, s
     return proc.returncode, json.loads(proc.stdout) if proc.returncode == 0 else None, proc.stderr
 
 
-def test_the_three_names_import_from_the_package() -> None:
-    from resource_kg.publish.release import publish as release_publish
+def test_the_three_names_import_from_the_package(catalog: Catalog) -> None:
+    """`validate` and `publish` are the stages' functions (loaded on first call), whatever
+    else is imported; the subpackages' modules stay importable by name."""
+    import inspect
+
+    import resource_kg
+    import resource_kg.publish.release
+    import resource_kg.validate.report
     from resource_kg.validate.run import validate as run_validate
 
-    assert validate is run_validate
-    assert publish is release_publish
-    # the subpackages' modules stay importable by name
+    assert resource_kg.validate is validate and resource_kg.publish is publish
+    assert inspect.isfunction(validate) and inspect.isfunction(publish)
+    day = dt.date(2025, 6, 1)
+    assert validate(catalog, day).findings == run_validate(catalog, day).findings
     from resource_kg.validate.report import Report as ReportClass
 
     assert Report is ReportClass
