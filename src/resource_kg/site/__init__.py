@@ -32,6 +32,8 @@ from resource_kg.site.model import (
 )
 from resource_kg.site.pages import (
     concept_page,
+    concept_page_count,
+    concept_page_path,
     ontology_page,
     organization_page,
     resource_jsonld,
@@ -53,6 +55,8 @@ __all__ = [
     "TAG",
     "build_site",
     "concept_page",
+    "concept_page_count",
+    "concept_page_path",
     "e",
     "index_data",
     "index_page",

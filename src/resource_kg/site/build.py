@@ -18,6 +18,8 @@ from resource_kg.site.index import INDEX_SCRIPT, index_page
 from resource_kg.site.model import SiteInfo, SiteModel, e
 from resource_kg.site.pages import (
     concept_page,
+    concept_page_count,
+    concept_page_path,
     ontology_page,
     organization_page,
     resource_page,
@@ -83,6 +85,11 @@ def build_site(
             files.put(folder / f"{ent.path}.ttl", ttl or b"")
             files.put(folder / f"{ent.path}.jsonld", writer.document(keys, compactor.prefixes))
             pages.append(ent.path)
+            if ent.kind == "concept":  # a long list continues on <path>/page-2.html, …
+                for k in range(2, concept_page_count(model, ent) + 1):
+                    path = concept_page_path(ent, k)
+                    files.put(folder / f"{path}.html", concept_page(model, ent, info, k))
+                    pages.append(path)
             if progress is not None and task is not None:
                 progress.advance(task)
         files.put(folder / "sitemap.xml", sitemap(info, pages))

@@ -114,6 +114,8 @@ class SiteModel:
     labels: dict[str, str] = field(default_factory=dict)
     entities: dict[str, Entity] = field(default_factory=dict)
     link_cache: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: A concept page's resource lists (`pages.concept_sections`), sorted once for all its pages.
+    sections_cache: dict[str, list[tuple[str, list[str]]]] = field(default_factory=dict)
     sort_keys: dict[str, str] = field(default_factory=dict)
 
     def text_key(self, fragment: str) -> str:

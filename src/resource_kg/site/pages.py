@@ -116,8 +116,16 @@ def resource_jsonld(m: SiteModel, iri: str) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if v is not None}
 
 
+#: Resources a concept page lists per section; longer lists continue on further pages.
+CONCEPT_PAGE_SIZE = 100
+
+
+def _ordered(m: SiteModel, iris: list[str]) -> list[str]:
+    return sorted(set(iris), key=lambda i: (m.label(i).casefold(), i))
+
+
 def _resource_list(pg: Page, m: SiteModel, iris: list[str]) -> str:
-    ordered = sorted(set(iris), key=lambda i: (m.label(i).casefold(), i))
+    ordered = _ordered(m, iris)
     if not ordered:
         return '<p class="muted">None.</p>'
     return "<ul>" + "".join(f"<li>{pg.link(i)}</li>" for i in ordered) + "</ul>"
@@ -159,8 +167,66 @@ def organization_page(m: SiteModel, ent: Entity, info: SiteInfo) -> str:
     return pg.render(ent.label, "\n".join(parts), data=data, alternates=True)
 
 
-def concept_page(m: SiteModel, ent: Entity, info: SiteInfo) -> str:
-    pg = Page(m, ent.path, info)
+def concept_sections(m: SiteModel, iri: str) -> list[tuple[str, list[str]]]:
+    """The resource lists of a concept's page: (heading, resource IRIs in label order)."""
+    kept = m.sections_cache.get(iri)
+    if kept is not None:
+        return kept
+    by_pred: dict[str, list[str]] = defaultdict(list)
+    for pred, res in m.inverse.get(iri, []):
+        by_pred[pred].append(res)
+    sections: list[tuple[str, list[str]]] = []
+    for pred in sorted(by_pred, key=lambda p: list(FIELD_OF).index(p) if p in FIELD_OF else 99):
+        name = FIELD_OF.get(pred, m.label(pred)).replace("_", " ")
+        heading = (
+            f"Resources with this {name}"
+            if pred != RKG + "servesPopulation"
+            else "Resources serving it (curated)"
+        )
+        sections.append((heading, _ordered(m, by_pred[pred])))
+    found = m.inverse_derived.get(iri, [])
+    if found:
+        sections.append(("Resources whose text names it (derived)", _ordered(m, found)))
+    m.sections_cache[iri] = sections
+    return sections
+
+
+def concept_page_count(m: SiteModel, ent: Entity) -> int:
+    """How many pages the concept's page takes: its longest list, `CONCEPT_PAGE_SIZE` a page."""
+    per_pred: dict[str, set[str]] = defaultdict(set)
+    for pred, res in m.inverse.get(ent.iri, []):
+        per_pred[pred].add(res)
+    lengths = [len(v) for v in per_pred.values()]
+    lengths.append(len(set(m.inverse_derived.get(ent.iri, []))))
+    longest = max(lengths)  # counted, not sorted: the server counts every concept at start
+    return max(1, -(-longest // CONCEPT_PAGE_SIZE))
+
+
+def concept_page_path(ent: Entity, page: int) -> str:
+    """Page 1 is the concept's own page; page k > 1 lives below it: `<path>/page-<k>`."""
+    return ent.path if page == 1 else f"{ent.path}/page-{page}"
+
+
+def _pager(pg: Page, ent: Entity, page: int, pages: int) -> str:
+    links = []
+    if page > 1:
+        links.append(
+            f'<a rel="prev" href="{e(pg.href(concept_page_path(ent, page - 1)))}">Previous</a>'
+        )
+    links.append(f'<span class="page-of">Page {page} of {pages}</span>')
+    if page < pages:
+        links.append(
+            f'<a rel="next" href="{e(pg.href(concept_page_path(ent, page + 1)))}">Next</a>'
+        )
+    return f'<nav class="pager" aria-label="Pages of this concept\'s resources">{" ".join(links)}</nav>'
+
+
+def concept_page(m: SiteModel, ent: Entity, info: SiteInfo, page: int = 1) -> str:
+    """The concept's page; a list longer than `CONCEPT_PAGE_SIZE` continues on page 2, 3, …"""
+    pages = concept_page_count(m, ent)
+    if not 1 <= page <= pages:
+        raise ValueError(f"{ent.path} has {pages} page(s), not {page}")
+    pg = Page(m, concept_page_path(ent, page), info)
     iri = ent.iri
     parts = [f"<h1>{e(ent.label)}</h1>", f'<p class="iri">{e(iri)}</p>']
     definition = m.text(iri, SKOS + "definition")
@@ -191,25 +257,27 @@ def concept_page(m: SiteModel, ent: Entity, info: SiteInfo) -> str:
         if vals:
             facts.append(f"<dt>{e(pred)}</dt><dd>" + ", ".join(pg.value(v) for v in vals) + "</dd>")
     parts.append(f'<dl class="facts">{"".join(facts)}</dl>')
-    by_pred: dict[str, list[str]] = defaultdict(list)
-    for pred, res in m.inverse.get(iri, []):
-        by_pred[pred].append(res)
-    for pred in sorted(by_pred, key=lambda p: list(FIELD_OF).index(p) if p in FIELD_OF else 99):
-        name = FIELD_OF.get(pred, m.label(pred)).replace("_", " ")
-        heading = (
-            f"Resources with this {name}"
-            if pred != RKG + "servesPopulation"
-            else "Resources serving it (curated)"
-        )
-        parts.append(f"<h2>{e(heading)}</h2>" + _resource_list(pg, m, by_pred[pred]))
-    found = m.inverse_derived.get(iri, [])
-    if found:
-        parts.append(
-            "<h2>Resources whose text names it (derived)</h2>" + _resource_list(pg, m, found)
-        )
-    if not by_pred and not found:
+    sections = concept_sections(m, iri)
+    first = (page - 1) * CONCEPT_PAGE_SIZE
+    if pages > 1:
+        parts.append(_pager(pg, ent, page, pages))
+    for heading, items in sections:
+        chunk = items[first : first + CONCEPT_PAGE_SIZE]
+        if len(items) > CONCEPT_PAGE_SIZE:
+            shown = (
+                f"{first + 1:,}–{first + len(chunk):,} of {len(items):,}"
+                if chunk
+                else f"{len(items):,}, all on earlier pages"
+            )
+            heading = f"{heading} ({shown})"
+        body = "<ul>" + "".join(f"<li>{pg.link(i)}</li>" for i in chunk) + "</ul>" if chunk else ""
+        parts.append(f"<h2>{e(heading)}</h2>" + body)
+    if not sections:
         parts.append('<p class="muted">No resource of this release uses this concept.</p>')
-    parts.append(_alternates_note(ent))
+    if pages > 1:
+        parts.append(_pager(pg, ent, page, pages))
+    if page == 1:
+        parts.append(_alternates_note(ent))
     data: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "DefinedTerm",
@@ -228,7 +296,8 @@ def concept_page(m: SiteModel, ent: Entity, info: SiteInfo) -> str:
             "@id": schemes[0],
             "name": m.label(schemes[0]),
         }
-    return pg.render(ent.label, "\n".join(parts), data=data, alternates=True)
+    title = ent.label if page == 1 else f"{ent.label} (page {page} of {pages})"
+    return pg.render(title, "\n".join(parts), data=data, alternates=page == 1)
 
 
 def scheme_page(m: SiteModel, ent: Entity, info: SiteInfo) -> str:

@@ -69,6 +69,7 @@ class Target:
 
     entity: site.Entity | None  # None: the ontology
     iri: str
+    page: int = 1  # a concept's page 2, 3, … (`site.concept_page_path`)
 
 
 class Pages:
@@ -91,6 +92,9 @@ class Pages:
         self.targets: dict[str, Target] = {}
         for ent in self.model.entities.values():
             self.targets[ent.path] = Target(ent, ent.iri)
+            if ent.kind == "concept":  # its long lists continue on <path>/page-2, …
+                for k in range(2, site.concept_page_count(self.model, ent) + 1):
+                    self.targets[site.concept_page_path(ent, k)] = Target(ent, ent.iri, k)
             if ent.iri.startswith(self.base):  # the IRI's own path, when safe_name changed it
                 self.targets.setdefault(unquote(ent.iri[len(self.base) :]), Target(ent, ent.iri))
         ontology = str(catalog.graphs.ontology)
@@ -127,7 +131,11 @@ class Pages:
         if target.entity is None:
             html = site.ontology_page(self.model, info)
         else:
-            html = WRITERS[target.entity.kind](self.model, target.entity, info)
+            html = (
+                site.concept_page(self.model, target.entity, info, target.page)
+                if target.page > 1
+                else WRITERS[target.entity.kind](self.model, target.entity, info)
+            )
         return self.map_links(html, root_url)
 
     def index(self, root_url: str) -> tuple[str, str]:
