@@ -5,14 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
 from pathlib import Path
 
 import pytest
+from cli_run import copy_bundled, run_cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from resource_kg.cli import main
 from resource_kg.recordfile import dump_record
 from resource_kg.records import FIELDS, Value, read_yaml
 
@@ -22,20 +21,13 @@ CSV_FIXTURES = ROOT / "tests" / "fixtures" / "import" / "csv"
 
 def rkg(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str, str]:
     """Run the real CLI entry point; exit status, standard output, standard error."""
-    try:
-        main([str(a) for a in args])
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+    return run_cli(capsys, *args)
 
 
 @pytest.fixture
 def catalog(tmp_path: Path) -> Path:
-    """A copy of the bundled catalog's data folder (vocabularies come from the package)."""
-    shutil.copytree(ROOT / "data", tmp_path / "data")
-    return tmp_path
+    """A copy of the bundled catalog's data folder."""
+    return copy_bundled(tmp_path)
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

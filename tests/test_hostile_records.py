@@ -7,7 +7,6 @@ time and memory are what is checked) and asserts the exit status and the one lin
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import time
@@ -15,8 +14,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from cli_run import copy_bundled, run_cli
 
-from resource_kg.cli import main
 from resource_kg.records import MAX_TEXT
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,20 +23,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def rkg(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str, str]:
     """Run the real CLI entry point; exit status, standard output, standard error."""
-    try:
-        main([str(a) for a in args])
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+    return run_cli(capsys, *args)
 
 
 @pytest.fixture
 def catalog(tmp_path: Path) -> Path:
     """A copy of the bundled catalog's data folder."""
-    shutil.copytree(ROOT / "data", tmp_path / "data")
-    return tmp_path
+    return copy_bundled(tmp_path)
 
 
 def one_error_line(err: str) -> str:

@@ -7,13 +7,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from cli_run import run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from page_strategies import labels_of, sentences
 
-from resource_kg.cli import main
 from resource_kg.importing import (
-    BANNER,
-    NAVIGATION,
     LabelSplitter,
     PageReader,
     load_lexicon,
@@ -23,7 +22,6 @@ from resource_kg.importing import (
 )
 from resource_kg.recordfile import canonical
 from resource_kg.records import Value, read_file
-from resource_kg.vocab import normalize
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "import"
@@ -34,13 +32,8 @@ LEXICON = load_lexicon(ROOT)
 
 def rkg(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str]:
     """Run the real CLI entry point; returns exit status and everything it printed."""
-    try:
-        main([str(a) for a in args])
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
+    code, out, err = run_cli(capsys, *args)
+    return code, out + err
 
 
 def import_pages(
@@ -666,25 +659,7 @@ PAGE_LABELS = {
     "subtopics": "Resource Subtopic",
     "keywords": "Keywords",
 }
-WORD = st.text(
-    alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789’-&",
-    min_size=1,
-    max_size=9,
-)
-# A title line that reads exactly like site navigation or a banner is taken for it (by design).
-SENTENCE = (
-    st.lists(WORD, min_size=1, max_size=12)
-    .map(" ".join)
-    .filter(lambda s: normalize(s) not in NAVIGATION and not BANNER.match(s))
-)
-
-
-def labels_of(scheme: str, max_size: int) -> st.SearchStrategy[list[str]]:
-    """Distinct concepts of a scheme, each written with one of its labels."""
-    terms = LEXICON.in_scheme(scheme)
-    return st.lists(st.sampled_from(terms), max_size=max_size, unique_by=lambda t: t.iri).flatmap(
-        lambda chosen: st.tuples(*(st.sampled_from(t.labels) for t in chosen)).map(list)
-    )
+SENTENCE = sentences(12)
 
 
 @st.composite

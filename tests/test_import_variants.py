@@ -8,21 +8,19 @@ from __future__ import annotations
 
 import random
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from cli_run import copy_bundled, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from page_strategies import labels_of, sentences
 
-from resource_kg.cli import main
 from resource_kg.importing import (
-    BANNER,
     LABEL_SPELLINGS,
-    NAVIGATION,
     LabelSplitter,
     PageReader,
     load_lexicon,
@@ -32,7 +30,6 @@ from resource_kg.importing import (
 )
 from resource_kg.recordfile import canonical
 from resource_kg.records import ID_PATTERN, Value, read_file
-from resource_kg.vocab import normalize
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "import"
@@ -43,20 +40,14 @@ SUFFIXES = ("txt", "html")
 
 def rkg(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str]:
     """Run the real CLI entry point; returns exit status and everything it printed."""
-    try:
-        main([str(a) for a in args])
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
+    code, out, err = run_cli(capsys, *args)
+    return code, out + err
 
 
 @pytest.fixture
 def catalog(tmp_path: Path) -> Path:
-    """A copy of the bundled catalog's data folder (vocabularies come from the package)."""
-    shutil.copytree(ROOT / "data", tmp_path / "data")
-    return tmp_path
+    """A copy of the bundled catalog's data folder."""
+    return copy_bundled(tmp_path)
 
 
 def import_into(
@@ -566,25 +557,7 @@ LIST_FIELDS = {
 SPELLINGS: dict[str, list[str]] = {}
 for spelling, name in LABEL_SPELLINGS.items():
     SPELLINGS.setdefault(name, []).append(spelling)
-WORD = st.text(
-    alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789’-&",
-    min_size=1,
-    max_size=9,
-)
-# A title line that reads exactly like site navigation or a banner is taken for it (by design).
-SENTENCE = (
-    st.lists(WORD, min_size=1, max_size=10)
-    .map(" ".join)
-    .filter(lambda s: normalize(s) not in NAVIGATION and not BANNER.match(s))
-)
-
-
-def labels_of(scheme: str, max_size: int) -> st.SearchStrategy[list[str]]:
-    """Distinct concepts of a scheme, each written with one of its labels."""
-    terms = LEXICON.in_scheme(scheme)
-    return st.lists(st.sampled_from(terms), max_size=max_size, unique_by=lambda t: t.iri).flatmap(
-        lambda chosen: st.tuples(*(st.sampled_from(t.labels) for t in chosen)).map(list)
-    )
+SENTENCE = sentences(10)
 
 
 @st.composite
