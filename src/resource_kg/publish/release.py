@@ -141,7 +141,6 @@ def publish(
         notes.append(f"Release {version}: {changes.summary()}.")
         write_plain(tmp / "changes.ttl", changes.turtle(base_url))
         written: dict[Path, str] = {}
-        flushed: set[Path] = set()
         site.build_site(
             catalog,
             tmp / "site",
@@ -150,7 +149,6 @@ def publish(
             base_url=base_url,
             progress=progress,
             digests=written,
-            flushed=flushed,
         )
         with progress_step(progress, "describing the dataset (VoID, DCAT) and checksums"):
             write_plain(
@@ -168,7 +166,7 @@ def publish(
             write_plain(tmp / SUMS, sha256sums(tmp, written))
         files = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file())
         _make_readable(tmp)
-        _fsync_tree(tmp, flushed)
+        _fsync_tree(tmp)
         try:
             os.rename(tmp, target)
         except OSError as exc:  # another publish of the same version finished first
@@ -199,12 +197,11 @@ def _make_readable(folder: Path) -> None:
         p.chmod(0o755 if p.is_dir() else 0o644)
 
 
-def _fsync_tree(folder: Path, flushed: set[Path]) -> None:
+def _fsync_tree(folder: Path) -> None:
     """Flush every file of the new release, and its folders, to disk before it is renamed in:
-    a crash right after the rename must not leave a release of empty files. The site's files
-    (`flushed`) were flushed as they were written."""
+    a crash right after the rename must not leave a release of empty files."""
     for path in sorted(folder.rglob("*")):
-        if path not in flushed and path.is_file():
+        if path.is_file():
             fd = os.open(path, os.O_RDONLY)
             try:
                 os.fsync(fd)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import queue
 import threading
 from importlib import resources
@@ -39,14 +38,10 @@ def build_site(
     base_url: str,
     progress: Progress | None = None,
     digests: dict[Path, str] | None = None,
-    flushed: set[Path] | None = None,
 ) -> list[str]:
     """Write site/ into `folder`; returns the page paths (below site/) in sitemap order.
 
-    When `digests` is given, the SHA-256 of every file written is put in it (path → hex).
-    When `flushed` is given, every file is flushed to disk (fsync) by the writer threads as it
-    is written, and its path added: a release needs that before its rename, and doing it here
-    overlaps with rendering instead of re-opening 330k files afterwards."""
+    When `digests` is given, the SHA-256 of every file written is put in it (path → hex)."""
     s = catalog.settings
     info = SiteInfo(
         s.title, s.description, s.publisher, s.license, version, date, f"{base_url}site/"
@@ -69,7 +64,7 @@ def build_site(
         else None
     )
     pages = ["index", "ontology"]
-    with FileWriter(digests=digests, flushed=flushed) as files:
+    with FileWriter(digests=digests) as files:
         page, script = index_page(model, info)
         files.put(folder / "index.html", page)
         files.put(folder / INDEX_SCRIPT, script)
@@ -112,14 +107,9 @@ class FileWriter:
     """
 
     def __init__(
-        self,
-        workers: int = 2,
-        backlog: int = 512,
-        digests: dict[Path, str] | None = None,
-        flushed: set[Path] | None = None,
+        self, workers: int = 2, backlog: int = 512, digests: dict[Path, str] | None = None
     ) -> None:
         self.digests = digests
-        self.flushed = flushed
         self._queue: queue.Queue[tuple[Path, bytes] | None] = queue.Queue(maxsize=backlog)
         self._dirs: set[Path] = set()
         self._error: BaseException | None = None
@@ -155,14 +145,7 @@ class FileWriter:
             if self._error is not None:
                 continue
             try:
-                if self.flushed is None:
-                    item[0].write_bytes(item[1])
-                else:
-                    with item[0].open("wb") as fh:
-                        fh.write(item[1])
-                        fh.flush()
-                        os.fsync(fh.fileno())
-                    self.flushed.add(item[0])  # set.add is atomic under the GIL
+                item[0].write_bytes(item[1])
                 if self.digests is not None:  # SHA256SUMS need not read the file back
                     self.digests[item[0]] = hashlib.sha256(item[1]).hexdigest()
             except BaseException as exc:  # handed to the caller's thread
