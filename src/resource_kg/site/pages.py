@@ -193,12 +193,7 @@ def concept_sections(m: SiteModel, iri: str) -> list[tuple[str, list[str]]]:
 
 def concept_page_count(m: SiteModel, ent: Entity) -> int:
     """How many pages the concept's page takes: its longest list, `CONCEPT_PAGE_SIZE` a page."""
-    per_pred: dict[str, set[str]] = defaultdict(set)
-    for pred, res in m.inverse.get(ent.iri, []):
-        per_pred[pred].add(res)
-    lengths = [len(v) for v in per_pred.values()]
-    lengths.append(len(set(m.inverse_derived.get(ent.iri, []))))
-    longest = max(lengths)  # counted, not sorted: the server counts every concept at start
+    longest = max((len(items) for _h, items in concept_sections(m, ent.iri)), default=0)
     return max(1, -(-longest // CONCEPT_PAGE_SIZE))
 
 

@@ -92,9 +92,6 @@ class Pages:
         self.targets: dict[str, Target] = {}
         for ent in self.model.entities.values():
             self.targets[ent.path] = Target(ent, ent.iri)
-            if ent.kind == "concept":  # its long lists continue on <path>/page-2, …
-                for k in range(2, site.concept_page_count(self.model, ent) + 1):
-                    self.targets[site.concept_page_path(ent, k)] = Target(ent, ent.iri, k)
             if ent.iri.startswith(self.base):  # the IRI's own path, when safe_name changed it
                 self.targets.setdefault(unquote(ent.iri[len(self.base) :]), Target(ent, ent.iri))
         ontology = str(catalog.graphs.ontology)
@@ -159,7 +156,21 @@ class Pages:
     # ------------------------------------------------------------ descriptions
 
     def find(self, path: str) -> Target | None:
-        return self.targets.get(path)
+        found = self.targets.get(path)
+        if found is None and "/page-" in path:  # a long concept page's page 2, 3, …
+            head, _, number = path.rpartition("/page-")
+            owner = self.targets.get(head)
+            if (
+                owner is not None
+                and owner.entity is not None
+                and owner.entity.kind == "concept"
+                and number.isascii()
+                and number.isdigit()
+                and not number.startswith("0")
+                and 2 <= int(number) <= site.concept_page_count(self.model, owner.entity)
+            ):
+                found = Target(owner.entity, owner.iri, int(number))
+        return found
 
     def description_keys(self, target: Target) -> list[TripleKey]:
         """The entity's triples and the labels of the IRIs they name (sorted, distinct)."""
