@@ -28,10 +28,6 @@ KEEP = 256
 #: Answers larger than this (bytes of JSON) are not kept: cheap to recompute next to their size.
 MAX_BYTES = 8 * 1024 * 1024
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, used INTEGER NOT NULL, hits INTEGER NOT NULL, body BLOB NOT NULL);
-"""
-
 
 def store_state(folder: Path) -> str | None:
     """The state the query store in `folder` holds, or None when it is not known to be clean."""
@@ -102,7 +98,6 @@ class KeptAnswers:
         key = self._key(query)
         db = connect(self.folder)
         try:
-            db.executescript(SCHEMA)
             row = db.execute("SELECT body FROM answers WHERE key = ?", (key,)).fetchone()
             if row is not None:
                 db.execute(

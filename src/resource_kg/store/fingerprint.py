@@ -108,10 +108,9 @@ class HashMemo:
         if hit is None:
             return None
         try:
-            st = os.stat(path)
+            now = stat_key(path)
         except OSError:
             return None
-        now = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
         return hit[1] if now == hit[0] else None
 
     def read(self, path: str, shown: str) -> tuple[str, bytes]:
