@@ -8,6 +8,7 @@ import html
 import json
 import re
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,75 +130,13 @@ class SiteModel:
     def build(cls, catalog: Catalog) -> SiteModel:
         m = cls(catalog)
         table = catalog.quad_table
-        terms = table.table.terms
-        derived_graph = str(catalog.graphs.derived)
-        facts: dict[str, dict[str, list[ox.NamedNode | ox.Literal]]] = defaultdict(
-            lambda: defaultdict(list)
-        )
-        keys_of: dict[str, list[QuadKey]] = defaultdict(list)
-        tag_parts: dict[str, dict[str, str]] = defaultdict(dict)
-        derived: dict[str, list[str]] = defaultdict(list)
-        types: dict[str, set[str]] = defaultdict(set)
-        rank = {SKOS + "prefLabel": 0, FOAF + "name": 1, DCT + "title": 2, RDFS + "label": 3}
-        best: dict[str, tuple[int, str]] = {}
-        tag_preds = {RDF + "subject", RDF + "object", RKG + "sourceField", RKG + "matchedLabel"}
-        serves, rdf_type = RKG + "servesPopulation", RDF + "type"
-        for quad in table.keys:
-            g, sk, pk, ok = quad
-            if sk[0] != "<" or ok[0] == "_" or ok.startswith("<<"):
-                continue  # blank-node subjects and objects, quoted triples: not shown
-            s, p, o = terms[sk].value, terms[pk].value, terms[ok]
-            if g == derived_graph:
-                if p == serves and ok[0] == "<":
-                    derived[s].append(o.value)
-                elif p in tag_preds:
-                    tag_parts[s][p] = o.value
-                keys_of[s].append(quad)
-                continue
-            keys_of[s].append(quad)
-            facts[s][p].append(o)
-            if p == rdf_type and ok[0] == "<":
-                types[s].add(o.value)
-            r = rank.get(p)
-            if r is not None and ok[0] == '"':
-                cand = (r, o.value)
-                if s not in best or cand < best[s]:
-                    best[s] = cand
-        m.facts = {k: dict(v) for k, v in facts.items()}
-        m.labels = {k: v[1] for k, v in best.items()}
-        m.derived = {k: sorted(set(v)) for k, v in derived.items()}
-        tags: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
-        for node, parts in sorted(tag_parts.items()):
-            subject = parts.get(RDF + "subject")
-            if subject is None:
-                continue
-            tags[subject].append(
-                (
-                    parts.get(RDF + "object", ""),
-                    parts.get(RKG + "sourceField", ""),
-                    parts.get(RKG + "matchedLabel", ""),
-                )
-            )
-            # A resource's .ttl carries its tags, so the provenance travels with it.
-            keys_of[subject].extend(keys_of.pop(node, []))
-        m.tags = dict(tags)
-        m.keys_of = dict(keys_of)
-        for iri, classes in sorted(types.items()):
-            last = iri.rstrip("/#").rsplit("/", 1)[-1]
-            if RKG + "Resource" in classes:
-                kind, path = "resource", f"resource/{safe_name(last)}"
-            elif FOAF + "Organization" in classes:
-                kind, path = "organization", f"org/{safe_name(last)}"
-            elif SKOS + "Concept" in classes:
-                schemes = [x.value for x in m.facts[iri].get(SKOS + "inScheme", [])]
-                key = concept_scheme_key(min(schemes)) if schemes else "other"
-                kind, path = "concept", f"concept/{safe_name(key)}/{safe_name(last)}"
-            elif SKOS + "ConceptScheme" in classes:
-                key = concept_scheme_key(iri) if iri.startswith(CONCEPT_BASE) else last
-                kind, path = "scheme", f"concept/{safe_name(key)}"
-            else:
-                continue
-            m.entities[iri] = Entity(iri, kind, path, m.labels.get(iri, last))
+        found = collect(table.keys, table.table.terms, str(catalog.graphs.derived))
+        m.facts, m.labels, m.derived = found.facts, found.labels, found.derived
+        m.tags, m.keys_of = found.tags, found.keys_of
+        for iri, classes in sorted(found.types.items()):
+            ent = entity_of(m, iri, classes)
+            if ent is not None:
+                m.entities[iri] = ent
         inverse: dict[str, list[tuple[str, str]]] = defaultdict(list)
         for iri in m.resources():
             for p, values in m.facts[iri].items():
@@ -227,6 +166,99 @@ class SiteModel:
 
     def label(self, iri: str) -> str:
         return self.labels.get(iri, iri.rstrip("/#").rsplit("/", 1)[-1])
+
+
+@dataclass
+class Collected:
+    """What one pass over quad keys finds, per subject (see `collect`)."""
+
+    facts: dict[str, dict[str, list[ox.NamedNode | ox.Literal]]]
+    labels: dict[str, str]
+    derived: dict[str, list[str]]
+    tags: dict[str, list[tuple[str, str, str]]]
+    keys_of: dict[str, list[QuadKey]]
+    types: dict[str, set[str]]
+
+
+_RANK = {SKOS + "prefLabel": 0, FOAF + "name": 1, DCT + "title": 2, RDFS + "label": 3}
+_TAG_PREDICATES = {RDF + "subject", RDF + "object", RKG + "sourceField", RKG + "matchedLabel"}
+
+
+def collect(keys: Iterable[QuadKey], terms: Mapping[str, Any], derived_graph: str) -> Collected:
+    """Group sorted, distinct quad keys by subject: the whole catalog's (`SiteModel.build`) or
+    a few records' (`site.delta`), with the same result for a subject either way."""
+    facts: dict[str, dict[str, list[ox.NamedNode | ox.Literal]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    keys_of: dict[str, list[QuadKey]] = defaultdict(list)
+    tag_parts: dict[str, dict[str, str]] = defaultdict(dict)
+    derived: dict[str, list[str]] = defaultdict(list)
+    types: dict[str, set[str]] = defaultdict(set)
+    rank, tag_preds = _RANK, _TAG_PREDICATES
+    best: dict[str, tuple[int, str]] = {}
+    serves, rdf_type = RKG + "servesPopulation", RDF + "type"
+    for quad in keys:
+        g, sk, pk, ok = quad
+        if sk[0] != "<" or ok[0] == "_" or ok.startswith("<<"):
+            continue  # blank-node subjects and objects, quoted triples: not shown
+        s, p, o = terms[sk].value, terms[pk].value, terms[ok]
+        if g == derived_graph:
+            if p == serves and ok[0] == "<":
+                derived[s].append(o.value)
+            elif p in tag_preds:
+                tag_parts[s][p] = o.value
+            keys_of[s].append(quad)
+            continue
+        keys_of[s].append(quad)
+        facts[s][p].append(o)
+        if p == rdf_type and ok[0] == "<":
+            types[s].add(o.value)
+        r = rank.get(p)
+        if r is not None and ok[0] == '"':
+            cand = (r, o.value)
+            if s not in best or cand < best[s]:
+                best[s] = cand
+    tags: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+    for node, parts in sorted(tag_parts.items()):
+        subject = parts.get(RDF + "subject")
+        if subject is None:
+            continue
+        tags[subject].append(
+            (
+                parts.get(RDF + "object", ""),
+                parts.get(RKG + "sourceField", ""),
+                parts.get(RKG + "matchedLabel", ""),
+            )
+        )
+        # A resource's .ttl carries its tags, so the provenance travels with it.
+        keys_of[subject].extend(keys_of.pop(node, []))
+    return Collected(
+        {k: dict(v) for k, v in facts.items()},
+        {k: v[1] for k, v in best.items()},
+        {k: sorted(set(v)) for k, v in derived.items()},
+        dict(tags),
+        dict(keys_of),
+        dict(types),
+    )
+
+
+def entity_of(m: SiteModel, iri: str, classes: set[str]) -> Entity | None:
+    """The page an IRI gets from its classes (None: it has no page of its own)."""
+    last = iri.rstrip("/#").rsplit("/", 1)[-1]
+    if RKG + "Resource" in classes:
+        kind, path = "resource", f"resource/{safe_name(last)}"
+    elif FOAF + "Organization" in classes:
+        kind, path = "organization", f"org/{safe_name(last)}"
+    elif SKOS + "Concept" in classes:
+        schemes = [x.value for x in m.facts[iri].get(SKOS + "inScheme", [])]
+        key = concept_scheme_key(min(schemes)) if schemes else "other"
+        kind, path = "concept", f"concept/{safe_name(key)}/{safe_name(last)}"
+    elif SKOS + "ConceptScheme" in classes:
+        key = concept_scheme_key(iri) if iri.startswith(CONCEPT_BASE) else last
+        kind, path = "scheme", f"concept/{safe_name(key)}"
+    else:
+        return None
+    return Entity(iri, kind, path, m.labels.get(iri, last))
 
 
 # ---------------------------------------------------------------- page parts

@@ -218,17 +218,23 @@ def build_context(root: Path, files: list[Path], settings: Any, year: int) -> st
 
 
 def load(
-    root: Path | str = ".", *, today: dt.date | None = None, save: bool = True
+    root: Path | str = ".",
+    *,
+    today: dt.date | None = None,
+    save: bool = True,
+    previous: StoredCatalog | None = None,
 ) -> StoredCatalog:
     """`Catalog.load(root, today=today)`, reusing the entries of unchanged record files.
 
+    `previous`, an earlier load of the same folder still in memory (the live preview keeps
+    one), lends its entries for files whose hash is the same, so they are not decoded again.
     Holds the catalog's lock meanwhile. The cyclic garbage collector is paused while entries
     are decoded: millions of small objects otherwise trigger full collections over and over."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         with locked(root) as folder:
-            return _load(Path(root), folder, today, save)
+            return _load(Path(root), folder, today, save, previous)
     finally:
         if enabled:
             gc.enable()
@@ -312,7 +318,19 @@ def read_records_of(root: Path, shown: str, data: bytes) -> list[Record]:
     return file_records
 
 
-def _load(root: Path, folder: Path, today: dt.date | None, save: bool) -> StoredCatalog:
+def _entries_by_file(previous: StoredCatalog | None, context: str) -> dict[str, list[Entry]]:
+    """An earlier load's entries per file, in record order (none when its context differs)."""
+    if previous is None or previous.build_context != context:
+        return {}
+    out: dict[str, list[Entry]] = {}
+    for record in previous.records:
+        out.setdefault(record.file, []).append(previous.entries[record.id])
+    return out
+
+
+def _load(
+    root: Path, folder: Path, today: dt.date | None, save: bool, previous: StoredCatalog | None
+) -> StoredCatalog:
     up = setup(root, today)
     paths, settings, graphs, lexicon = up.paths, up.settings, up.graphs, up.lexicon
     builder, context, ontology, shared = up.builder, up.context, up.ontology, up.shared
@@ -320,12 +338,13 @@ def _load(root: Path, folder: Path, today: dt.date | None, save: bool) -> Stored
 
     db = connect(folder)
     try:
-        old: dict[str, tuple[str, str]] = {}
+        lent = _entries_by_file(previous, context)
+        prior = previous.file_hashes if lent and previous is not None else {}
+        old: dict[str, tuple[str, str | None]] = {}
         if get_meta(db, "build_context") == context:
-            old = {
-                p: (sha, text)
-                for p, sha, text in db.execute("SELECT path, sha, entries FROM files")
-            }
+            # With an earlier load at hand the entries' text is fetched only where needed.
+            rows = "path, sha, NULL" if lent else "path, sha, entries"
+            old = {p: (sha, text) for p, sha, text in db.execute(f"SELECT {rows} FROM files")}
         pool: dict[str, str] = {}
         files: dict[str, str] = {}  # path → content hash
         dirty: set[str] = set()
@@ -340,7 +359,14 @@ def _load(root: Path, folder: Path, today: dt.date | None, save: bool) -> Stored
                 sha, data = read_file_bytes(memo, os.path.join(root, shown), shown)
             files[shown] = sha
             if hit is not None and hit[0] == sha:
-                entries = decode_entries(hit[1], shown, pool)
+                entries = lent.get(shown) if prior.get(shown) == sha else None
+                if entries is None:
+                    text = hit[1]
+                    if text is None:
+                        (text,) = db.execute(
+                            "SELECT entries FROM files WHERE path = ?", (shown,)
+                        ).fetchone()
+                    entries = decode_entries(text, shown, pool)
                 file_records = [e.record for e in entries]
             else:
                 dirty.add(shown)
@@ -376,8 +402,11 @@ def _load(root: Path, folder: Path, today: dt.date | None, save: bool) -> Stored
             keys += entry.keys
             keys += entry.derived
             diagnostics += entry.diagnostics
-            s = f"<{resource_iri(settings.base, record.id)}>"
-            per_record[record.id] = [k for k in (*entry.keys, *entry.derived) if k[1] == s]
+            if previous is not None and previous.entries.get(record.id) is entry:
+                per_record[record.id] = previous.validation_parts.per_record[record.id]
+            else:
+                s = f"<{resource_iri(settings.base, record.id)}>"
+                per_record[record.id] = [k for k in (*entry.keys, *entry.derived) if k[1] == s]
             digests[record.id] = entry.digest
         diagnostics += _duplicate_urls(builder, records, known)
         builder.activity_keys(keys)

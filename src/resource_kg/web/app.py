@@ -219,13 +219,25 @@ def create_app(
             # Requests in flight may still read the old version's downloads: closed later.
             asyncio.get_running_loop().call_later(120, old.pages.result().close)
 
+    def next_pages(
+        cat: Catalog,
+        queries: dict[str, Any],
+        old: Served | None,
+        edited: dict[str, list[Any]] | None,
+    ) -> Pages:
+        """A new version's pages: the old model updated when only records were edited."""
+        prev = old.pages if old is not None else None
+        if edited is None or prev is None or not prev.done() or prev.exception() is not None:
+            return Pages(cat, queries=queries)
+        return Pages.updated(prev.result(), cat, queries, edited)
+
     watcher: live.Watcher | None = None
     if watch is not None:
         watcher = live.Watcher(
             Path(watch),
             served,
             apply,
-            lambda cat, queries: Pages(cat, queries=queries),
+            next_pages,
             validator=live.default_validator if validate else None,
         )
 

@@ -35,7 +35,7 @@ import pyoxigraph as ox
 from resource_kg.catalog import Catalog
 from resource_kg.config import resolve_paths
 from resource_kg.errors import Diagnostic, RkgError
-from resource_kg.graph import PROV, resource_iri
+from resource_kg.graph import PROV, QuadKey, resource_iri
 from resource_kg.query import StoredQuery, load_queries
 from resource_kg.validate import Finding
 from resource_kg.web.pool import FORK_LOCK
@@ -192,15 +192,32 @@ def update_store(store: ox.Store, catalog: Catalog, stale: list[str], fresh: lis
 # ---------------------------------------------------------------- the watcher
 
 
-Loader = Callable[[Path], Catalog]
+Loader = Callable[[Path, Catalog | None], Catalog]
 Validator = Callable[[Catalog], list[Finding]]
-PagesFactory = Callable[[Catalog, dict[str, StoredQuery]], object]
+#: The pages of a new version: (catalog, queries, the version before, the records that changed
+#: as (id → quads), or None when more than records changed) → a `web.pages.Pages`.
+PagesFactory = Callable[
+    [Catalog, dict[str, StoredQuery], "Served | None", dict[str, list[QuadKey]] | None], object
+]
 
 
-def default_loader(root: Path) -> Catalog:
+def default_loader(root: Path, previous: Catalog | None = None) -> Catalog:
+    """The folder through the store; an earlier load lends the entries of unchanged files."""
     from resource_kg.store import incremental
 
-    return incremental.load(root)
+    lender = previous if isinstance(previous, incremental.StoredCatalog) else None
+    return incremental.load(root, previous=lender)
+
+
+def edited_records(
+    catalog: Catalog, delta: tuple[list[str], list[str]] | None
+) -> dict[str, list[QuadKey]] | None:
+    """id → quads of the records a delta changed, when it changed records only (no record
+    appeared or went): what the pages can follow without rebuilding their model."""
+    if delta is None or set(delta[0]) != set(delta[1]):
+        return None
+    entries = getattr(catalog, "entries", {})
+    return {rid: [*entries[rid].keys, *entries[rid].derived] for rid in delta[1]}
 
 
 def default_validator(catalog: Catalog) -> list[Finding]:
@@ -277,7 +294,7 @@ class Watcher:
         started = time.perf_counter()
         old = self.current
         try:
-            catalog = self.loader(self.root)
+            catalog = self.loader(self.root, old.catalog)
             queries = load_queries(catalog.paths.queries)
         except RkgError as exc:
             self.problems = [Problem(exc.message, exc.file, exc.line, type(exc).__name__)]
@@ -308,7 +325,9 @@ class Watcher:
             store = old.store
             update_store(store, catalog, *delta)
         pages: Future[Any] = Future()
-        pages.set_result(self.make_pages(catalog, queries))
+        small = delta is not None and len(delta[0]) + len(delta[1]) <= DELTA_LIMIT
+        edited = edited_records(catalog, delta) if small else None
+        pages.set_result(self.make_pages(catalog, queries, old, edited))
         served = Served(
             catalog,
             store,

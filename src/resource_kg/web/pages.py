@@ -23,7 +23,7 @@ import pyoxigraph as ox
 
 from resource_kg import jsonld, site
 from resource_kg.catalog import Catalog
-from resource_kg.graph import DCT, FOAF, RDFS, SKOS, TripleKey
+from resource_kg.graph import DCT, FOAF, RDFS, SKOS, QuadKey, TripleKey
 from resource_kg.query import StoredQuery, load_queries
 from resource_kg.web.negotiation import GRAPH_TYPES
 
@@ -81,23 +81,31 @@ class Pages:
         *,
         date: dt.date | None = None,
         queries: dict[str, StoredQuery] | None = None,
+        model: site.SiteModel | None = None,
+        previous: Pages | None = None,
     ) -> None:
+        """`model` and `previous` (see `updated`) spare building what an edit did not change."""
         self.catalog = catalog
         self.base = catalog.settings.base
         self.date = date or dt.date.today()
-        self.model = site.SiteModel.build(catalog)
+        self.model = model if model is not None else site.SiteModel.build(catalog)
         self.prefixes = jsonld.catalog_prefixes(self.base)
         self.compactor = jsonld.Compactor(self.prefixes)
         self.writer = jsonld.KeyWriter(self.compactor, catalog.quad_table.table.terms)
-        self.targets: dict[str, Target] = {}
-        for ent in self.model.entities.values():
-            self.targets[ent.path] = Target(ent, ent.iri)
-            if ent.iri.startswith(self.base):  # the IRI's own path, when safe_name changed it
-                self.targets.setdefault(unquote(ent.iri[len(self.base) :]), Target(ent, ent.iri))
-        ontology = str(catalog.graphs.ontology)
-        self.ontology_keys: list[TripleKey] = sorted(
-            {k[1:] for k in catalog.quad_table.graph_keys(ontology)}
-        )
+        if previous is None:
+            self.targets: dict[str, Target] = {}
+            for ent in self.model.entities.values():
+                self._target(ent)
+            ontology = str(catalog.graphs.ontology)
+            self.ontology_keys: list[TripleKey] = sorted(
+                {k[1:] for k in catalog.quad_table.graph_keys(ontology)}
+            )
+        else:
+            self.targets = dict(previous.targets)
+            for ent in self.model.entities.values():
+                if previous.model.entities.get(ent.iri) is not ent:
+                    self._target(ent, replace=True)
+            self.ontology_keys = previous.ontology_keys
         self.ontology_iri = self.base + ONTOLOGY_PATH
         self.targets[ONTOLOGY_PATH] = Target(None, self.ontology_iri)
         self.queries: dict[str, StoredQuery] = (
@@ -110,6 +118,37 @@ class Pages:
         self._index_lock = threading.Lock()
         self._downloads_lock = threading.Lock()
         self._downloads: tempfile.TemporaryDirectory[str] | None = None
+
+    def _target(self, ent: site.Entity, *, replace: bool = False) -> None:
+        self.targets[ent.path] = Target(ent, ent.iri)
+        if ent.iri.startswith(self.base):  # the IRI's own path, when safe_name changed it
+            own = unquote(ent.iri[len(self.base) :])
+            if replace and own != ent.path:
+                self.targets[own] = Target(ent, ent.iri)
+            else:
+                self.targets.setdefault(own, Target(ent, ent.iri))
+
+    @classmethod
+    def updated(
+        cls,
+        previous: Pages,
+        catalog: Catalog,
+        queries: dict[str, StoredQuery],
+        records: dict[str, list[QuadKey]],
+    ) -> Pages:
+        """The pages of `catalog`, whose records `records` (id → their quads) were edited since
+        `previous`: the model is updated (`site.delta`) when no page appeared or went, else
+        built whole. The context (ontology, vocabularies, settings) must be unchanged."""
+        from resource_kg.graph import resource_iri
+        from resource_kg.site.delta import updated_model
+
+        base = catalog.settings.base
+        iris = [resource_iri(base, rid) for rid in records]
+        keys = [k for ks in records.values() for k in ks]
+        model = updated_model(previous.model, catalog, iris, keys)
+        if model is None:
+            return cls(catalog, queries=queries)
+        return cls(catalog, queries=queries, model=model, previous=previous)
 
     # ------------------------------------------------------------ pages
 

@@ -1,0 +1,157 @@
+"""The live preview's fast path equals the plain one: a catalog loaded with an earlier load's
+entries equals a fresh load, and pages updated from the previous model (`site.delta`) equal
+pages built whole, page for page and description for description, after random edits."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from resource_kg import Catalog
+from resource_kg.site import pages as site_pages
+from resource_kg.store import incremental
+from resource_kg.web import live
+from resource_kg.web.pages import Pages
+
+ROOT = Path(__file__).resolve().parent.parent
+URL = "http://127.0.0.1:9/"
+MODEL_MAPS = (
+    "facts",
+    "labels",
+    "derived",
+    "tags",
+    "keys_of",
+    "entities",
+    "inverse",
+    "inverse_derived",
+)
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An invented catalog of 150 resources (bench/generate.py), shared concepts and orgs."""
+    out = tmp_path_factory.mktemp("delta") / "catalog"
+    subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "generate.py"), "150", "--seed", "5", "--out", out],
+        check=True,
+        capture_output=True,
+    )
+    return out
+
+
+def edit(root: Path, rng: random.Random) -> str:
+    """One curator edit of a random record's title, topics, audience, keywords or text."""
+    files = sorted((root / "data" / "resources").glob("*.yaml"))
+    path = rng.choice(files)
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    kind = rng.choice(["title", "topic", "audience", "keyword", "summary", "drop-list"])
+    out: list[str] = []
+    for line in lines:
+        if kind == "title" and line.startswith("title:"):
+            line = (
+                f"title: {rng.choice(['Aaa first', 'Zzz last', 'Invented'])} {rng.randrange(9)}\n"
+            )
+        elif kind == "summary" and line.startswith("summary:"):
+            line = "summary: Invented text on migratory agricultural workers and public housing.\n"
+        out.append(line)
+        if kind == "topic" and line.startswith("topics:"):
+            out.append(f"  - {rng.choice(['Housing', 'Clinical Issues', 'Health Equity'])}\n")
+        elif kind == "audience" and line.startswith("primary_audience:"):
+            out.append(f"  - {rng.choice(['PCAs', 'Clinicians', 'Board of Directors'])}\n")
+        elif kind == "keyword" and line.startswith("keywords:"):
+            out.append(f"  - {rng.choice(['Farmworkers', 'Homelessness', 'Heat'])}\n")
+    if kind == "drop-list":  # every keyword and subtopic goes
+        at = [i for i, x in enumerate(out) if x.startswith(("subtopics:", "keywords:"))]
+        for i in reversed(at):
+            end = i + 1
+            while end < len(out) and out[end].startswith("  - "):
+                end += 1
+            del out[i:end]
+    path.write_text("".join(out), encoding="utf-8")
+    return path.stem
+
+
+def assert_pages_equal(updated: Pages, fresh: Pages) -> None:
+    for name in MODEL_MAPS:
+        assert getattr(updated.model, name) == getattr(fresh.model, name), name
+    for name in MODEL_MAPS[-2:]:  # the lists' order decides ties on the pages
+        assert list(getattr(updated.model, name).items()) == list(
+            getattr(fresh.model, name).items()
+        )
+    assert updated.targets.keys() == fresh.targets.keys()
+    paged = 0
+    for path, target in fresh.targets.items():
+        mine = updated.targets[path]
+        assert (mine.iri, mine.page) == (target.iri, target.page)
+        assert updated.page(mine, URL) == fresh.page(target, URL), path
+        for media in ("text/turtle", "application/ld+json"):
+            assert updated.describe(mine, media) == fresh.describe(target, media), path
+        second = fresh.find(path + "/page-2")
+        assert (updated.find(path + "/page-2") is None) == (second is None)
+        if second is not None:
+            assert updated.page(second, URL) == fresh.page(second, URL)
+            paged += 1
+    assert paged, "some concept list runs to a second page"
+    assert updated.index(URL) == fresh.index(URL)
+
+
+def test_a_load_lent_an_earlier_one_equals_a_fresh_load(generated: Path, tmp_path: Path) -> None:
+    root = tmp_path / "catalog"
+    subprocess.run(["cp", "-r", str(generated), str(root)], check=True)
+    rng = random.Random(11)
+    previous = incremental.load(root)
+    for _ in range(4):
+        for _ in range(rng.randrange(1, 4)):
+            edit(root, rng)
+        lent = incremental.load(root, previous=previous)
+        fresh = Catalog.load(root)
+        assert lent.serialize_trig() == fresh.serialize_trig()
+        assert lent.diagnostics == fresh.diagnostics
+        assert (
+            lent.validation_parts.per_record == incremental.load(root).validation_parts.per_record
+        )
+        unchanged = [rid for rid in lent.entries if lent.entries[rid] is previous.entries.get(rid)]
+        assert len(unchanged) >= len(lent.entries) - 4  # the others' entries were lent, not decoded
+        previous = lent
+
+
+def test_pages_updated_after_edits_equal_pages_built_whole(
+    generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(site_pages, "CONCEPT_PAGE_SIZE", 15)  # long lists at 150 resources
+    root = tmp_path / "catalog"
+    subprocess.run(["cp", "-r", str(generated), str(root)], check=True)
+    rng = random.Random(3)
+    catalog = incremental.load(root)
+    pages = Pages(catalog)
+    for _ in range(6):
+        for _ in range(rng.randrange(1, 3)):
+            edit(root, rng)
+        new = incremental.load(root, previous=catalog)
+        delta = live.changed_records(catalog, new)
+        edited = live.edited_records(new, delta)
+        assert edited, "the edits changed records and kept every id"
+        updated = Pages.updated(pages, new, pages.queries, edited)
+        assert updated.model.sort_keys is pages.model.sort_keys  # the fast path was taken
+        assert_pages_equal(updated, Pages(new, queries=pages.queries))
+        catalog, pages = new, updated
+
+
+def test_an_added_record_builds_the_pages_whole(generated: Path, tmp_path: Path) -> None:
+    root = tmp_path / "catalog"
+    subprocess.run(["cp", "-r", str(generated), str(root)], check=True)
+    catalog = incremental.load(root)
+    first = sorted((root / "data" / "resources").glob("*.yaml"))[0]
+    text = first.read_text(encoding="utf-8")
+    rid = first.stem
+    (first.parent / "added.yaml").write_text(
+        text.replace(f"id: {rid}", "id: invented-added"), encoding="utf-8"
+    )
+    new = incremental.load(root, previous=catalog)
+    delta = live.changed_records(catalog, new)
+    assert delta is not None and "invented-added" in delta[1]
+    assert live.edited_records(new, delta) is None  # an id appeared: not an edit of records
