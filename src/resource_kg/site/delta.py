@@ -76,14 +76,17 @@ def updated_model(
 def _splice_inverse(old: SiteModel, new: SiteModel, changed: list[str]) -> set[str]:
     """`inverse` of the new model: each linked entity's (predicate, resource) list, in the
     full build's order (resources by IRI, then their predicates in their facts' order)."""
-    gone = set(changed)
     touched: set[str] = set()
     for iri in changed:
         touched |= _targets(old.facts.get(iri)) | _targets(new.facts.get(iri))
     touched &= new.entities.keys()
     new.inverse = dict(old.inverse)
     for target in touched:
-        kept = [pair for pair in old.inverse.get(target, []) if pair[1] not in gone]
+        kept = list(old.inverse.get(target, []))
+        for iri in changed:  # each resource's pairs are one run of the list (sorted by IRI)
+            lo = bisect.bisect_left(kept, iri, key=lambda pair: pair[1])
+            hi = bisect.bisect_right(kept, iri, lo=lo, key=lambda pair: pair[1])
+            del kept[lo:hi]
         for iri in changed:
             mine = [
                 (p, iri)

@@ -341,10 +341,12 @@ def _load(
         lent = _entries_by_file(previous, context)
         prior = previous.file_hashes if lent and previous is not None else {}
         old: dict[str, tuple[str, str | None]] = {}
-        if get_meta(db, "build_context") == context:
-            # With an earlier load at hand the entries' text is fetched only where needed.
-            rows = "path, sha, NULL" if lent else "path, sha, entries"
-            old = {p: (sha, text) for p, sha, text in db.execute(f"SELECT {rows} FROM files")}
+        if get_meta(db, "build_context") == context and lent:
+            # An earlier load at hand: its files stand for the rows (a file whose hash differs
+            # from its is rebuilt and its row written, whatever another process wrote there).
+            old = {p: (sha, None) for p, sha in prior.items()}
+        elif get_meta(db, "build_context") == context:
+            old = {p: (sha, t) for p, sha, t in db.execute("SELECT path, sha, entries FROM files")}
         pool: dict[str, str] = {}
         files: dict[str, str] = {}  # path → content hash
         dirty: set[str] = set()
@@ -359,7 +361,7 @@ def _load(
                 sha, data = read_file_bytes(memo, os.path.join(root, shown), shown)
             files[shown] = sha
             if hit is not None and hit[0] == sha:
-                entries = lent.get(shown) if prior.get(shown) == sha else None
+                entries = lent.get(shown, []) if prior.get(shown) == sha else None
                 if entries is None:
                     text = hit[1]
                     if text is None:

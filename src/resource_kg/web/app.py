@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import time
@@ -149,6 +150,15 @@ def problem(exc: Exception) -> Response:
     return PlainTextResponse(str(exc).rstrip("\n") + "\n", status_code=status)
 
 
+def _first_pages(catalog: Catalog, queries: dict[str, Any]) -> Pages:
+    """The first version's pages; then the catalog and model are frozen out of the cyclic
+    garbage collector's sight (`gc.freeze`): they live as long as the version, and a full
+    collection over them takes seconds and dirties the memory the forked workers share."""
+    pages = Pages(catalog, queries=queries)
+    gc.freeze()
+    return pages
+
+
 def create_app(
     catalog: Catalog,
     *,
@@ -187,7 +197,7 @@ def create_app(
     curator_view = (watch is not None) if curator is None else curator
     builder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rkg-pages")
     first_queries = load_queries(catalog.paths.queries)
-    pages_ready: Future[Any] = builder.submit(Pages, catalog, queries=first_queries)
+    pages_ready: Future[Any] = builder.submit(_first_pages, catalog, first_queries)
     served = Served(
         catalog,
         # Over a remote store the local one stays empty: nothing is ever asked of it.
