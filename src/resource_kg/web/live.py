@@ -313,6 +313,7 @@ class Watcher:
 
     def _reload(self) -> bool:
         started = time.perf_counter()
+        cpu = time.thread_time()
         old = self.current
         try:
             catalog = self.loader(self.root, old.catalog)
@@ -366,13 +367,15 @@ class Watcher:
         self.reloads += 1
         self.last_latency = time.perf_counter() - started
         log.info(
-            "live preview: version %d in %.0f ms (%s; load %.0f, store %.0f, pages %.0f ms)",
+            "live preview: version %d in %.0f ms (%s; load %.0f, store %.0f, pages %.0f ms; "
+            "CPU %.0f ms)",
             served.version,
             self.last_latency * 1000,
             "store rebuilt" if delta is None else f"{len(set(delta[0]) | set(delta[1]))} record(s)",
             (loaded - started) * 1000,
             (stored - loaded) * 1000,
             (paged - stored) * 1000,
+            (time.thread_time() - cpu) * 1000,
         )
         if not self._stop.is_set():
             self.validate_later(served)
