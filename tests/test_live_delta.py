@@ -14,6 +14,8 @@ import pytest
 from resource_kg import Catalog
 from resource_kg.site import pages as site_pages
 from resource_kg.store import incremental
+from resource_kg.store.fingerprint import HashMemo
+from resource_kg.store.state import connect, store_dir
 from resource_kg.web import live
 from resource_kg.web.pages import Pages
 
@@ -117,6 +119,45 @@ def test_a_load_lent_an_earlier_one_equals_a_fresh_load(generated: Path, tmp_pat
         unchanged = [rid for rid in lent.entries if lent.entries[rid] is previous.entries.get(rid)]
         assert len(unchanged) >= len(lent.entries) - 4  # the others' entries were lent, not decoded
         previous = lent
+
+
+def test_a_load_told_which_files_changed_equals_a_fresh_load(
+    generated: Path, tmp_path: Path
+) -> None:
+    """The live preview's change events name the saved files: edits, an addition, a deletion,
+    a file in a new subfolder; each such load equals a fresh one."""
+    root = tmp_path / "catalog"
+    subprocess.run(["cp", "-r", str(generated), str(root)], check=True)
+    folder = root / "data" / "resources"
+    rng = random.Random(8)
+    previous = incremental.load(root)
+    for step in range(4):
+        names = {f"data/resources/{edit(root, rng)}.yaml" for _ in range(rng.randrange(1, 3))}
+        if step == 1:
+            victim = sorted(folder.glob("*.yaml"))[5]
+            victim.unlink()
+            names.add(f"data/resources/{victim.name}")
+        if step == 2:
+            text = sorted(folder.glob("*.yaml"))[0].read_text(encoding="utf-8")
+            rid = text.split("\nid: ", 1)[1].split("\n", 1)[0]
+            (folder / "aaa-added.yaml").write_text(
+                text.replace(f"id: {rid}", "id: invented-added"), encoding="utf-8"
+            )
+            names.add("data/resources/aaa-added.yaml")
+        told = incremental.load(root, previous=previous, changed=names)
+        fresh = Catalog.load(root)
+        assert told.serialize_trig() == fresh.serialize_trig()
+        assert told.diagnostics == fresh.diagnostics
+        assert [(r.id, r.file) for r in told.records] == [(r.id, r.file) for r in fresh.records]
+        assert list(told.file_hashes) == list(incremental.load(root).file_hashes)
+        previous = told
+    (folder / "sub").mkdir()
+    names = {"data/resources/sub"}
+    assert incremental.scan_changed(root, told.paths, _memo(root), told.file_hashes, names) is None
+
+
+def _memo(root: Path) -> HashMemo:
+    return HashMemo(connect(store_dir(root)))
 
 
 def test_pages_updated_after_edits_equal_pages_built_whole(

@@ -136,6 +136,36 @@ def test_broken_record_is_on_errors_and_the_rest_keeps_serving(
     until(lambda: 'id="no-errors"' in get(server, "/errors").text)
 
 
+def test_a_broken_file_stays_on_errors_when_another_file_is_saved(
+    server: Server, record: Path, catalog_root: Path
+) -> None:
+    """Change events name only the file just saved: the broken one from before must still be
+    read again (a load told only of the second file would take the first as unchanged)."""
+    other = catalog_root / "data" / "resources" / "3182.yaml"
+    other_before = other.read_bytes()
+    record.write_text(
+        record.read_text(encoding="utf-8") + "keywords: [unclosed\n", encoding="utf-8"
+    )
+    until(lambda: "data/resources/4184.yaml" in get(server, "/errors").text)
+    try:
+        other.write_text(
+            other.read_text(encoding="utf-8").replace("title: Heat", "title: Saved Heat", 1),
+            encoding="utf-8",
+        )
+        time.sleep(1.0)
+        assert "data/resources/4184.yaml" in get(server, "/errors").text
+        assert "Saved Heat" not in get(server, "/resource/3182").text  # the last good version
+        record.write_text(
+            record.read_text(encoding="utf-8").replace("keywords: [unclosed\n", ""),
+            encoding="utf-8",
+        )
+        until(lambda: "Saved Heat" in get(server, "/resource/3182").text)
+        assert 'id="no-errors"' in get(server, "/errors").text
+    finally:
+        other.write_bytes(other_before)
+        time.sleep(0.6)
+
+
 def test_resource_page_shows_its_findings_with_file_and_line(
     server: Server, catalog_root: Path
 ) -> None:

@@ -223,6 +223,7 @@ def load(
     today: dt.date | None = None,
     save: bool = True,
     previous: StoredCatalog | None = None,
+    changed: set[str] | None = None,
 ) -> StoredCatalog:
     """`Catalog.load(root, today=today)`, reusing the entries of unchanged record files.
 
@@ -234,7 +235,7 @@ def load(
     gc.disable()
     try:
         with locked(root) as folder:
-            return _load(Path(root), folder, today, save, previous)
+            return _load(Path(root), folder, today, save, previous, changed)
     finally:
         if enabled:
             gc.enable()
@@ -299,6 +300,40 @@ def scan(root: Path, paths: Any, memo: HashMemo) -> Iterator[tuple[str, str, byt
         yield shown, *read_file_bytes(memo, path, shown)
 
 
+def scan_changed(
+    root: Path, paths: Any, memo: HashMemo, prior: dict[str, str], changed: set[str]
+) -> list[tuple[str, str, bytes | None]] | None:
+    """`scan` told which record files changed since the load that hashed `prior` (the file
+    system's change events: `web.live`): those are read and hashed, the rest keep their
+    hash without a stat. None when a change is not a plain record file (a folder, a link):
+    the caller scans the folder instead."""
+    folder = paths.resources.resolve()
+    order = list(prior)
+    added = False
+    for shown in changed:
+        full = root / shown
+        try:
+            inside = full.resolve().is_relative_to(folder)
+        except OSError:
+            return None
+        if not inside or full.is_symlink() or full.is_dir():
+            return None
+        if shown not in prior and full.is_file() and full.suffix.lower() in RECORD_SUFFIXES:
+            order.append(shown)
+            added = True
+    if added:  # the order `_list_files` gives: each folder's names sorted, depth first
+        order.sort(key=lambda shown: shown.split("/"))
+    out: list[tuple[str, str, bytes | None]] = []
+    for shown in order:
+        if shown not in changed:
+            out.append((shown, prior[shown], None))
+            continue
+        name = os.path.join(root, shown)
+        if os.path.isfile(name):  # else it was deleted
+            out.append((shown, *read_file_bytes(memo, name, shown)))
+    return out
+
+
 def read_file_bytes(memo: HashMemo, path: str, shown: str) -> tuple[str, bytes]:
     try:
         return memo.read(path, shown)
@@ -329,7 +364,12 @@ def _entries_by_file(previous: StoredCatalog | None, context: str) -> dict[str, 
 
 
 def _load(
-    root: Path, folder: Path, today: dt.date | None, save: bool, previous: StoredCatalog | None
+    root: Path,
+    folder: Path,
+    today: dt.date | None,
+    save: bool,
+    previous: StoredCatalog | None,
+    changed: set[str] | None = None,
 ) -> StoredCatalog:
     up = setup(root, today)
     paths, settings, graphs, lexicon = up.paths, up.settings, up.graphs, up.lexicon
@@ -354,7 +394,10 @@ def _load(
         cached: dict[str, Entry] = {}
         seen: dict[str, Record] = {}
         memo = HashMemo(db)
-        for shown, sha, data in scan(root, paths, memo):
+        listed = None
+        if changed is not None and lent:
+            listed = scan_changed(root, paths, memo, prior, changed)
+        for shown, sha, data in scan(root, paths, memo) if listed is None else listed:
             hit = old.get(shown)
             entries: list[Entry] | None = None
             if data is None and (hit is None or hit[0] != sha):

@@ -4,16 +4,20 @@
 from, the site model (`Pages`, built on a thread) and the validation findings per record. It
 is replaced whole, never changed piecemeal, so a request sees one version from start to end.
 
-`Watcher` (live preview, `rkg serve --watch`) polls the catalog folder's file names, sizes and
-modification times: a cheap trigger only. On a change it loads the catalog through the
-incremental store (`store.incremental.load`: only record files whose bytes changed are
-rebuilt), and the store decides by content what changed: the records whose quads' hash
-differs are replaced in the served pyoxigraph store, record by record (the whole store is
-rebuilt when the build context changed: ontology, vocabularies, organizations, settings); then
-the site model is rebuilt, the query workers are re-forked from the updated store, and the
-records are validated again (incrementally). A file that cannot be read as records (bad YAML,
-a duplicate id) stops that load only: its error is kept for the `/errors` page and the server
-goes on serving what it had.
+`Watcher` (live preview, `rkg serve --watch`) listens to the kernel's change events
+(inotify, through watchfiles): a saved record file is seen in milliseconds, and the load is
+told which files changed, so only those are read and hashed (`store.incremental.load` with
+`changed`); every other file keeps its hash from the previous version, whose decoded entries
+are lent too. A change outside the record files (organizations, vocabularies, shapes,
+queries, settings) loads the folder whole. The folder is also polled (names, sizes, times: a
+trigger only) every 30 s as a safety net, and every 0.25 s where there are no events. The
+store decides by content what changed: the records whose quads' hash differs are replaced in
+the served pyoxigraph store, record by record (the whole store is rebuilt when the build
+context changed); the site model is updated from the edited records (`site.delta`) or
+rebuilt, the query workers are re-forked from the updated store, and the version is
+validated in a forked child. A file that cannot be read as records (bad YAML, a duplicate
+id) stops that load only: its error is kept for the `/errors` page, the server goes on
+serving what it had, and the next load reads that file again whatever event triggers it.
 """
 
 from __future__ import annotations
@@ -51,6 +55,11 @@ _FORK = multiprocessing.get_context("fork")
 _DERIVED_FROM = ox.NamedNode(PROV + "wasDerivedFrom")
 #: Above this many changed records the store is rebuilt on a thread instead of updated.
 DELTA_LIMIT = 2_000
+#: Change events: a burst (an editor's write, rename and chmod) is one reload once it has
+#: been quiet this long; with events, the folder is still polled this often as a safety net.
+EVENT_STEP_MS = 30
+EVENT_DEBOUNCE_MS = 400
+SAFETY_POLL = 30.0
 
 
 @dataclass
@@ -199,7 +208,8 @@ def update_store(store: ox.Store, catalog: Catalog, stale: list[str], fresh: lis
 # ---------------------------------------------------------------- the watcher
 
 
-Loader = Callable[[Path, Catalog | None], Catalog]
+#: (folder, the previous load, the record files changed since as shown, or None: unknown).
+Loader = Callable[[Path, Catalog | None, set[str] | None], Catalog]
 Validator = Callable[[Catalog], list[Finding]]
 #: The pages of a new version: (catalog, queries, the version before, the records that changed
 #: as (id → quads), or None when more than records changed) → a `web.pages.Pages`.
@@ -208,12 +218,15 @@ PagesFactory = Callable[
 ]
 
 
-def default_loader(root: Path, previous: Catalog | None = None) -> Catalog:
-    """The folder through the store; an earlier load lends the entries of unchanged files."""
+def default_loader(
+    root: Path, previous: Catalog | None = None, changed: set[str] | None = None
+) -> Catalog:
+    """The folder through the store; an earlier load lends the entries of unchanged files,
+    and `changed` (from change events) spares hashing, even listing, the others."""
     from resource_kg.store import incremental
 
     lender = previous if isinstance(previous, incremental.StoredCatalog) else None
-    return incremental.load(root, previous=lender)
+    return incremental.load(root, previous=lender, changed=changed)
 
 
 def edited_records(
@@ -252,6 +265,7 @@ class Watcher:
         interval: float = 0.25,
         loader: Loader = default_loader,
         validator: Validator | None = default_validator,
+        events: bool = True,
     ) -> None:
         self.root = Path(root)
         self.current = served
@@ -265,6 +279,11 @@ class Watcher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._validating = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rkg-validate")
+        self._reloading = threading.Lock()  # the poll and the events thread take turns
+        #: Record files changed since the last good load (None: unknown, scan them all).
+        self._pending: set[str] | None = set()
+        self._events: threading.Thread | None = None
+        self.events = events
         self.reloads = 0
         self.last_latency = 0.0  # seconds from the change seen to the new version applied
 
@@ -273,30 +292,92 @@ class Watcher:
         self._seen = signature(self.root)
         self._thread = threading.Thread(target=self._run, name="rkg-watch", daemon=True)
         self._thread.start()
+        if self.events:
+            self._events = threading.Thread(target=self._listen, name="rkg-events", daemon=True)
+            self._events.start()
         self.validate_later(self.current)
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        for thread in (self._thread, self._events):
+            if thread is not None:
+                thread.join(timeout=5)
         self._validating.shutdown(wait=False, cancel_futures=True)
 
     def _run(self) -> None:
+        """Poll names, sizes and times: the trigger without change events, and with them a
+        slow safety net (a network file system may not report changes)."""
         pause = self.interval
         while not self._stop.wait(pause):
             started = time.perf_counter()
             now = signature(self.root)
             # A large folder takes a while to list: poll at most a third of the time.
             pause = max(self.interval, 2 * (time.perf_counter() - started))
+            if self.events:
+                pause = max(pause, SAFETY_POLL)
             if now == self._seen:
                 continue
             self._seen = now
+            self._reload_safely(None)
+
+    def _listen(self) -> None:
+        """The kernel's change events (inotify, through watchfiles): a saved record file is
+        seen in milliseconds and only it is read. One full reload first: an edit made while
+        the watch was being set up has no event."""
+        import watchfiles
+
+        paths = [str(p.resolve()) for p in watched_paths(self.root) if p.exists()]
+        first = threading.Timer(0.5, self._reload_safely, (None,))
+        first.daemon = True
+        first.start()
+        try:
+            for changes in watchfiles.watch(
+                *paths,
+                watch_filter=None,
+                debounce=EVENT_DEBOUNCE_MS,
+                step=EVENT_STEP_MS,
+                stop_event=self._stop,
+                rust_timeout=1000,
+                raise_interrupt=False,
+            ):
+                self._reload_safely(self._record_files({p for _c, p in changes}))
+                self._seen = signature(self.root)  # the poll need not load this again
+        except Exception:  # no inotify here (or the folder went): polling goes on
+            log.exception("live preview: change events stopped; polling instead")
+            self.events = False
+        finally:
+            first.cancel()
+
+    def _record_files(self, changed: set[str]) -> set[str] | None:
+        """The changed paths as the catalog shows record files (relative to the folder), or
+        None when anything else changed (vocabularies, shapes, settings: a full reload)."""
+        root = self.root.resolve()
+        resources = resolve_paths(self.root).resources.resolve()
+        out: set[str] = set()
+        for path in changed:
+            full = Path(path)
+            if not full.is_relative_to(resources):
+                return None
+            out.add(full.relative_to(root).as_posix())
+        return out
+
+    def _reload_safely(self, changed: set[str] | None) -> None:
+        """Reload, told which record files changed since the last good load: the files of
+        every event since then (a load that failed, on bad YAML say, read them in vain)."""
+        with self._reloading:
+            if changed is None or self._pending is None:
+                self._pending = None
+            else:
+                self._pending |= changed
             try:
-                self.reload()
+                self.reload(None if self._pending is None else set(self._pending))
             except Exception:  # the watcher must outlive any one bad load
                 log.exception("live preview: reload failed")
+                return
+            if not self.problems:
+                self._pending = set()
 
-    def reload(self) -> bool:
+    def reload(self, changed: set[str] | None = None) -> bool:
         """Load the folder again; True when a new version was applied.
 
         The cyclic garbage collector is paused meanwhile and what survives is frozen
@@ -305,18 +386,18 @@ class Watcher:
         enabled = gc.isenabled()
         gc.disable()
         try:
-            return self._reload()
+            return self._reload(changed)
         finally:
             gc.freeze()
             if enabled:
                 gc.enable()
 
-    def _reload(self) -> bool:
+    def _reload(self, changed: set[str] | None) -> bool:
         started = time.perf_counter()
         cpu = time.thread_time()
         old = self.current
         try:
-            catalog = self.loader(self.root, old.catalog)
+            catalog = self.loader(self.root, old.catalog, changed)
             loaded = time.perf_counter()
             queries = load_queries(catalog.paths.queries)
         except RkgError as exc:
@@ -367,11 +448,12 @@ class Watcher:
         self.reloads += 1
         self.last_latency = time.perf_counter() - started
         log.info(
-            "live preview: version %d in %.0f ms (%s; load %.0f, store %.0f, pages %.0f ms; "
+            "live preview: version %d in %.0f ms (%s, %s; load %.0f, store %.0f, pages %.0f ms; "
             "CPU %.0f ms)",
             served.version,
             self.last_latency * 1000,
             "store rebuilt" if delta is None else f"{len(set(delta[0]) | set(delta[1]))} record(s)",
+            "folder scanned" if changed is None else f"told of {len(changed)} file(s)",
             (loaded - started) * 1000,
             (stored - loaded) * 1000,
             (paged - stored) * 1000,
