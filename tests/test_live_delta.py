@@ -145,6 +145,9 @@ def test_a_load_told_which_files_changed_equals_a_fresh_load(
             )
             names.add("data/resources/aaa-added.yaml")
         told = incremental.load(root, previous=previous, changed=names)
+        with connect(store_dir(root)) as db:  # the unchanged files' identities are kept
+            (kept,) = db.execute("SELECT count(*) FROM file_stats").fetchone()
+        assert kept == len(told.file_hashes)
         fresh = Catalog.load(root)
         assert told.serialize_trig() == fresh.serialize_trig()
         assert told.diagnostics == fresh.diagnostics

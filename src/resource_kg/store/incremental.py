@@ -326,6 +326,7 @@ def scan_changed(
     out: list[tuple[str, str, bytes | None]] = []
     for shown in order:
         if shown not in changed:
+            memo.present.add(shown)  # still there: its recorded identity stays
             out.append((shown, prior[shown], None))
             continue
         name = os.path.join(root, shown)
