@@ -4,6 +4,7 @@ pages built whole, page for page and description for description, after random e
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import subprocess
 import sys
@@ -13,9 +14,10 @@ import pytest
 
 from resource_kg import Catalog
 from resource_kg.site import pages as site_pages
-from resource_kg.store import incremental
+from resource_kg.store import delta, incremental
 from resource_kg.store.fingerprint import HashMemo
 from resource_kg.store.state import connect, store_dir
+from resource_kg.validate import FORMATS, validate
 from resource_kg.web import live
 from resource_kg.web.pages import Pages
 
@@ -157,6 +159,60 @@ def test_a_load_told_which_files_changed_equals_a_fresh_load(
     (folder / "sub").mkdir()
     names = {"data/resources/sub"}
     assert incremental.scan_changed(root, told.paths, _memo(root), told.file_hashes, names) is None
+
+
+def test_a_catalog_made_from_the_version_before_equals_a_fresh_load(
+    generated: Path, tmp_path: Path
+) -> None:
+    """`store.delta.edited` after random edits: same quads, warnings, records, sources and
+    validation parts as a fresh load, and the store's rows let a later load agree too."""
+    root = tmp_path / "catalog"
+    subprocess.run(["cp", "-r", str(generated), str(root)], check=True)
+    rng = random.Random(21)
+    previous = incremental.load(root)
+    for _ in range(5):
+        names = {f"data/resources/{edit(root, rng)}.yaml" for _ in range(rng.randrange(1, 4))}
+        made = delta.edited(previous, root, names)
+        assert made is not None
+        fresh = Catalog.load(root)
+        assert made.serialize_trig() == fresh.serialize_trig()
+        assert made.diagnostics == fresh.diagnostics
+        assert [(r.id, r.file, r.line, r.values) for r in made.records] == [
+            (r.id, r.file, r.line, r.values) for r in fresh.records
+        ]
+        assert made.sources == fresh.sources
+        loaded = incremental.load(root)  # from the rows `edited` wrote
+        assert loaded.serialize_trig() == fresh.serialize_trig()
+        assert list(made.sources) == list(loaded.sources)
+        assert made.validation_parts.per_record == loaded.validation_parts.per_record
+        assert made.validation_parts.digests == loaded.validation_parts.digests
+        assert sorted(made.validation_parts.every) == sorted(loaded.validation_parts.every)
+        assert made.file_hashes == loaded.file_hashes
+        assert made.url_keys == loaded.url_keys
+        previous = made
+    day = dt.date(2025, 6, 1)
+    fresh = Catalog.load(root)
+    for fmt in FORMATS:  # the curator view's findings come from this catalog
+        assert validate(previous, day).render(fmt) == validate(fresh, day).render(fmt)
+
+
+def test_the_version_before_is_not_enough_when_files_come_or_go_or_ids_change(
+    generated: Path, tmp_path: Path
+) -> None:
+    root = tmp_path / "catalog"
+    subprocess.run(["cp", "-r", str(generated), str(root)], check=True)
+    folder = root / "data" / "resources"
+    previous = incremental.load(root)
+    first = sorted(folder.glob("*.yaml"))[0]
+    text = first.read_text(encoding="utf-8")
+    assert delta.edited(previous, root, {f"data/resources/{first.name}"}) is previous  # same bytes
+    (folder / "new.yaml").write_text(text.replace("id: syn", "id: added-syn"), encoding="utf-8")
+    assert delta.edited(previous, root, {"data/resources/new.yaml"}) is None  # a file came
+    (folder / "new.yaml").unlink()
+    first.write_text(text.replace("id: syn", "id: renamed-syn"), encoding="utf-8")
+    assert delta.edited(previous, root, {f"data/resources/{first.name}"}) is None  # an id changed
+    first.unlink()
+    assert delta.edited(previous, root, {f"data/resources/{first.name}"}) is None  # a file went
 
 
 def _memo(root: Path) -> HashMemo:

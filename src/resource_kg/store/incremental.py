@@ -77,6 +77,7 @@ class StoredCatalog(Catalog):
     build_context: str
     state_folder: Path
     file_hashes: dict[str, str]  # record file → content hash, as this load read them
+    url_keys: dict[str, str | None]  # record id → the key its url is compared by
 
 
 class _LazyTerms(dict[str, Any]):
@@ -454,7 +455,8 @@ def _load(
                 s = f"<{resource_iri(settings.base, record.id)}>"
                 per_record[record.id] = [k for k in (*entry.keys, *entry.derived) if k[1] == s]
             digests[record.id] = entry.digest
-        diagnostics += _duplicate_urls(builder, records, known)
+        url_keys: dict[str, str | None] = {}
+        diagnostics += duplicate_urls(builder, records, known, url_keys)
         builder.activity_keys(keys)
 
         gone = old.keys() - files.keys()
@@ -484,6 +486,7 @@ def _load(
     catalog.build_context = context
     catalog.state_folder = folder
     catalog.file_hashes = files
+    catalog.url_keys = url_keys
     return catalog
 
 
@@ -544,17 +547,27 @@ def build_entry(builder: GraphBuilder, tagger: Tagger, record: Record, known: se
     )
 
 
-def _duplicate_urls(
-    builder: GraphBuilder, records: list[Record], known: set[str]
+def duplicate_urls(
+    builder: GraphBuilder,
+    records: list[Record],
+    known: set[str],
+    url_keys: dict[str, str | None] | None = None,
 ) -> list[Diagnostic]:
-    """The builder's same-url warnings: it warns on each record whose url an earlier one has."""
+    """The builder's same-url warnings: it warns on each record whose url an earlier one has.
+
+    `url_keys` (record id → its url's key) is read and filled: a version made from the one
+    before (`store.delta`) keeps the keys of its unchanged records."""
     first: dict[str, Record] = {}
     out: list[Diagnostic] = []
+    keys: dict[str, str | None] = {} if url_keys is None else url_keys
     for record in records:
-        url = record.get_text("url")
-        if url is None:
+        if record.id in keys:
+            key = keys[record.id]
+        else:
+            url = record.get_text("url")
+            key = keys[record.id] = None if url is None else url_key(url)
+        if key is None:
             continue
-        key = url_key(url)
         earlier = first.setdefault(key, record)
         if earlier is record:
             continue

@@ -226,6 +226,12 @@ def default_loader(
     from resource_kg.store import incremental
 
     lender = previous if isinstance(previous, incremental.StoredCatalog) else None
+    if lender is not None and changed is not None:
+        from resource_kg.store import delta
+
+        made = delta.edited(lender, root, changed)
+        if made is not None:
+            return made
     return incremental.load(root, previous=lender, changed=changed)
 
 
