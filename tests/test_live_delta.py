@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import shutil
 import subprocess
 import sys
+from concurrent.futures import Future
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -255,3 +258,40 @@ def test_an_added_record_builds_the_pages_whole(generated: Path, tmp_path: Path)
     delta = live.changed_records(catalog, new)
     assert delta is not None and "invented-added" in delta[1]
     assert live.edited_records(new, delta) is None  # an id appeared: not an edit of records
+
+
+def test_a_poll_tells_the_reload_which_record_files_changed(tmp_path: Path) -> None:
+    """Without change events the poll's signatures name the changed files: the reload reads
+    only those (the catalog is made from the version before) and serves the edit."""
+    root = tmp_path / "catalog"
+    shutil.copytree(ROOT / "data", root / "data")
+    shutil.copytree(ROOT / "queries", root / "queries")
+    catalog = incremental.load(root)
+    pages: Future[Any] = Future()
+    pages.set_result(Pages(catalog))
+    served = live.Served(catalog, catalog.store, pages, pages.result().queries)
+    watcher = live.Watcher(
+        root,
+        served,
+        lambda _new: None,
+        lambda c, q, _o, _e: Pages(c, queries=q),
+        validator=None,
+        events=False,
+    )
+    before = live.signature(root)
+    record = root / "data" / "resources" / "3182.yaml"
+    record.write_text(
+        record.read_text(encoding="utf-8").replace("title: Heat", "title: Polled Heat", 1),
+        encoding="utf-8",
+    )
+    told = watcher.record_files(live.changed_paths(before, live.signature(root)))
+    assert told == {"data/resources/3182.yaml"}
+    assert watcher.record_files({str(root / "data" / "organizations.yaml")}) is None
+    assert watcher.reload(told)
+    now = watcher.current
+    made = now.catalog
+    assert isinstance(made, incremental.StoredCatalog)
+    assert made.entries["3182"] is not catalog.entries["3182"]
+    assert made.entries["4184"] is catalog.entries["4184"]  # lent, not rebuilt
+    page = now.pages.result().page(now.pages.result().find("resource/3182"), "http://x/")
+    assert "Polled Heat" in page

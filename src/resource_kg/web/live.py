@@ -160,6 +160,14 @@ def signature(root: Path) -> tuple[tuple[str, int, int], ...]:
     return tuple(found)
 
 
+def changed_paths(
+    before: tuple[tuple[str, int, int], ...], now: tuple[tuple[str, int, int], ...]
+) -> set[str]:
+    """The files that came, went or changed size or time between two signatures: what a
+    poll tells the load to read (the rest are as the kernel's events left them)."""
+    return {path for path, _size, _mtime in set(before) ^ set(now)}
+
+
 # ---------------------------------------------------------------- store updates
 
 
@@ -323,8 +331,8 @@ class Watcher:
                 pause = max(pause, SAFETY_POLL)
             if now == self._seen:
                 continue
-            self._seen = now
-            self._reload_safely(None)
+            before, self._seen = self._seen, now
+            self._reload_safely(self.record_files(changed_paths(before, now)))
 
     def _listen(self) -> None:
         """The kernel's change events (inotify, through watchfiles): a saved record file is
@@ -346,7 +354,7 @@ class Watcher:
                 rust_timeout=1000,
                 raise_interrupt=False,
             ):
-                self._reload_safely(self._record_files({p for _c, p in changes}))
+                self._reload_safely(self.record_files({p for _c, p in changes}))
                 self._seen = signature(self.root)  # the poll need not load this again
         except Exception:  # no inotify here (or the folder went): polling goes on
             log.exception("live preview: change events stopped; polling instead")
@@ -354,14 +362,14 @@ class Watcher:
         finally:
             first.cancel()
 
-    def _record_files(self, changed: set[str]) -> set[str] | None:
+    def record_files(self, changed: set[str]) -> set[str] | None:
         """The changed paths as the catalog shows record files (relative to the folder), or
         None when anything else changed (vocabularies, shapes, settings: a full reload)."""
         root = self.root.resolve()
         resources = resolve_paths(self.root).resources.resolve()
         out: set[str] = set()
         for path in changed:
-            full = Path(path)
+            full = Path(os.path.realpath(path))
             if not full.is_relative_to(resources):
                 return None
             out.add(full.relative_to(root).as_posix())
