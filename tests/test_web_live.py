@@ -91,6 +91,9 @@ def test_edited_title_is_in_every_answer_and_page(server: Server, record: Path) 
     )
     assert [r["resourceLabel"][:8] for r in answer.json()] == ["A Profil", "Live MLP"]
     assert "Live MLP" in get(server, "/resource/4184.ttl").text
+    graph = "https://w3id.org/resource-kg/graph/catalog"  # the keys, put together on first use
+    dump = get(server, "/store", params={"graph": graph}, headers={"Accept": "text/turtle"})
+    assert dump.status_code == 200 and "Live MLP" in dump.text and "Heat-Related" in dump.text
     assert "Live MLP" in get(server, "/catalog-index.js").text
     form = get(server, "/queries/audience-topic", params={"audience": "PCAs", "topic": "housing"})
     assert ">Live MLP" in form.text
