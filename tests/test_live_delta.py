@@ -287,6 +287,11 @@ def test_a_poll_tells_the_reload_which_record_files_changed(tmp_path: Path) -> N
     told = watcher.record_files(live.changed_paths(before, live.signature(root)))
     assert told == {"data/resources/3182.yaml"}
     assert watcher.record_files({str(root / "data" / "organizations.yaml")}) is None
+    swap = root / "data" / "resources" / ".3182.yaml.swp"
+    swap.write_bytes(b"invented editor state")
+    assert watcher.record_files({str(swap), str(record)}) == told  # not a record file
+    (root / "data" / "resources" / "sub").mkdir()
+    assert watcher.record_files({str(root / "data" / "resources" / "sub")}) is None
     assert watcher.reload(told)
     now = watcher.current
     made = now.catalog

@@ -47,6 +47,7 @@ from resource_kg.config import resolve_paths
 from resource_kg.errors import Diagnostic, RkgError
 from resource_kg.graph import PROV, QuadKey, resource_iri
 from resource_kg.query import StoredQuery, load_queries
+from resource_kg.records import RECORD_SUFFIXES
 from resource_kg.validate import Finding
 from resource_kg.web.pool import FORK_LOCK
 
@@ -372,6 +373,12 @@ class Watcher:
             full = Path(os.path.realpath(path))
             if not full.is_relative_to(resources):
                 return None
+            if full.suffix.lower() not in RECORD_SUFFIXES:
+                if full.is_dir() or not full.suffix:
+                    return None  # a folder came, went or was renamed: list them all
+                # An editor's swap or backup file (.x.yaml.swp, x.yaml~): not a record file.
+                # (A folder with a dot in its name moved away is seen by the next poll.)
+                continue
             out.add(full.relative_to(root).as_posix())
         return out
 
@@ -379,6 +386,8 @@ class Watcher:
         """Reload, told which record files changed since the last good load: the files of
         every event since then (a load that failed, on bad YAML say, read them in vain)."""
         with self._reloading:
+            if changed is not None and not changed and not self._pending and not self.problems:
+                return  # only files that are not records (an editor's swap file) changed
             if changed is None or self._pending is None:
                 self._pending = None
             else:
