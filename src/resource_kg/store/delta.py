@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, overload
 
 from resource_kg.catalog import SourceLocation
-from resource_kg.errors import StructureError
+from resource_kg.errors import Diagnostic, StructureError
 from resource_kg.graph import QuadKey, TermTable, resource_iri
 from resource_kg.records import Record
 from resource_kg.store.fingerprint import hash_bytes
@@ -184,8 +184,10 @@ def _assemble(
             digests[record.id] = entry.digest
             url_keys.pop(record.id, None)
             sources[resource_iri(base, record.id)] = SourceLocation(record.file, record.line)
-    diagnostics = [d for r in records for d in entries[r.id].diagnostics]
-    diagnostics += duplicate_urls(up.builder, records, known, url_keys)
+    edited_ids = {r.id for _shown, (_sha, mine) in read.items() for r in mine}
+    own = [d for d in _own_diagnostics(previous) if d.record_id not in edited_ids]
+    own += [d for rid in sorted(edited_ids) for d in entries[rid].diagnostics]
+    diagnostics = own + duplicate_urls(up.builder, records, known, url_keys)
     table = KeysOnUse(lambda: _all_keys(up, records, entries), up.builder.table)
     catalog = StoredCatalog(
         up.paths,
@@ -207,7 +209,17 @@ def _assemble(
     hashes.update({shown: sha for shown, (sha, _r) in read.items()})
     catalog.file_hashes = hashes
     catalog.url_keys = url_keys
+    catalog.own_diagnostics = own
     return catalog
+
+
+def _own_diagnostics(catalog: StoredCatalog) -> list[Diagnostic]:
+    """The records' own warnings (not the duplicate-url ones), in any order: kept on a version
+    this module made, else gathered from its entries."""
+    kept: list[Diagnostic] | None = getattr(catalog, "own_diagnostics", None)
+    if kept is None:
+        kept = [d for entry in catalog.entries.values() for d in entry.diagnostics]
+    return kept
 
 
 def _all_keys(up: Setup, records: list[Record], entries: dict[str, Entry]) -> list[QuadKey]:

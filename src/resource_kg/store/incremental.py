@@ -78,6 +78,7 @@ class StoredCatalog(Catalog):
     state_folder: Path
     file_hashes: dict[str, str]  # record file → content hash, as this load read them
     url_keys: dict[str, str | None]  # record id → the key its url is compared by
+    own_diagnostics: list[Diagnostic]  # set by store.delta: the records' own warnings
 
 
 class _LazyTerms(dict[str, Any]):

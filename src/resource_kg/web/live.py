@@ -192,11 +192,19 @@ def changed_records(old: Catalog, new: Catalog) -> tuple[list[str], list[str]] |
         return None
     if getattr(old, "build_context", None) != getattr(new, "build_context", None):
         return None
-    held = {rid: e.quads_digest for rid, e in old_entries.items()}
-    current = {rid: e.quads_digest for rid, e in new_entries.items()}
-    stale = sorted(rid for rid, d in held.items() if current.get(rid) != d)
-    fresh = sorted(rid for rid, d in current.items() if held.get(rid) != d)
-    return stale, fresh
+    stale: list[str] = []
+    fresh: list[str] = []
+    for rid, entry in new_entries.items():
+        was = old_entries.get(rid)
+        if was is entry:
+            continue  # lent by the version before: the same quads (most of them)
+        if was is None:
+            fresh.append(rid)
+        elif was.quads_digest != entry.quads_digest:
+            stale.append(rid)
+            fresh.append(rid)
+    stale += [rid for rid in old_entries if rid not in new_entries]
+    return sorted(stale), sorted(fresh)
 
 
 def update_store(store: ox.Store, catalog: Catalog, stale: list[str], fresh: list[str]) -> None:
