@@ -61,6 +61,8 @@ DELTA_LIMIT = 2_000
 EVENT_STEP_MS = 30
 EVENT_DEBOUNCE_MS = 400
 SAFETY_POLL = 30.0
+#: Seconds a version must stay current before it is validated.
+VALIDATE_AFTER = 1.0
 
 
 @dataclass
@@ -505,12 +507,16 @@ class Watcher:
             return
         validator = self.validator
 
+        def superseded() -> bool:
+            return served is not self.current or self._stop.is_set()
+
         def work() -> None:
-            if served is not self.current or self._stop.is_set():
+            # A quiet moment first: a curator saving again and again gets each version served
+            # at once and validated when the saves pause (the fork and the child's CPU would
+            # slow the next reload down).
+            if self._stop.wait(VALIDATE_AFTER) or superseded():
                 return  # superseded before its turn came
-            outcome = _validate_forked(
-                validator, served.catalog, lambda: served is not self.current or self._stop.is_set()
-            )
+            outcome = _validate_forked(validator, served.catalog, superseded)
             if outcome is None:
                 return
             if isinstance(outcome, Problem):
