@@ -379,7 +379,7 @@ def _load(root: Path, folder: Path, today: dt.date | None, save: bool) -> Stored
             s = f"<{resource_iri(settings.base, record.id)}>"
             per_record[record.id] = [k for k in (*entry.keys, *entry.derived) if k[1] == s]
             digests[record.id] = entry.digest
-        diagnostics += _duplicate_urls(builder, records, known)
+        diagnostics += duplicate_urls(builder, records, known)
         builder.activity_keys(keys)
 
         gone = old.keys() - files.keys()
@@ -469,10 +469,13 @@ def build_entry(builder: GraphBuilder, tagger: Tagger, record: Record, known: se
     )
 
 
-def _duplicate_urls(
+def duplicate_urls(
     builder: GraphBuilder, records: list[Record], known: set[str]
 ) -> list[Diagnostic]:
-    """The builder's same-url warnings: it warns on each record whose url an earlier one has."""
+    """The builder's same-url warnings: it warns on each record whose url an earlier one has.
+
+    Only the records whose url repeats another's matter; they may be given alone, in the
+    catalog's order."""
     first: dict[str, Record] = {}
     out: list[Diagnostic] = []
     for record in records:
