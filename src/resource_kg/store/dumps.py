@@ -40,8 +40,8 @@ from resource_kg.store.incremental import (
     Entry,
     StoredCatalog,
     build_entry,
-    decode_entries,
     duplicate_urls,
+    kept_records,
     read_file_bytes,
     read_records_of,
     scan,
@@ -458,13 +458,10 @@ def _records_of(
     """The records of one file: built this run, kept in the store, or read again."""
     if path in built:
         return [e.record for e in built[path]]
-    row = db.execute("SELECT sha, entries FROM files WHERE path = ?", (path,)).fetchone()
-    if row is not None and row[0] == sha:
-        return [e.record for e in decode_entries(row[1], path, {})]
-    now, data = read_file_bytes(memo, os.path.join(root, path), path)
-    if now != sha:
+    found = kept_records(root, db, memo, path, sha)
+    if found is None:
         raise NotSplittable(f"{path} changed during the build")
-    return read_records_of(root, path, data)
+    return found
 
 
 def _header(fmt: ox.RdfFormat) -> bytes:

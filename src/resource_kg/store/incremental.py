@@ -312,6 +312,18 @@ def read_records_of(root: Path, shown: str, data: bytes) -> list[Record]:
     return file_records
 
 
+def kept_records(
+    root: Path, db: Any, memo: HashMemo, path: str, sha: str
+) -> list[Record] | None:
+    """The records of an unchanged file (content hash `sha`): decoded from its entries when
+    the store has them for these bytes, else read again; None when the file now differs."""
+    row = db.execute("SELECT sha, entries FROM files WHERE path = ?", (path,)).fetchone()
+    if row is not None and row[0] == sha:
+        return [e.record for e in decode_entries(row[1], path, {})]
+    now, data = read_file_bytes(memo, os.path.join(root, path), path)
+    return read_records_of(root, path, data) if now == sha else None
+
+
 def _load(root: Path, folder: Path, today: dt.date | None, save: bool) -> StoredCatalog:
     up = setup(root, today)
     paths, settings, graphs, lexicon = up.paths, up.settings, up.graphs, up.lexicon

@@ -176,11 +176,16 @@ def plan_checks(
             plan.whole.append((check, nodes))
     graph = ox.NamedNode(f"{base}graph/validation")
     plan.facts = [ox.Quad(t.subject, t.predicate, t.object, graph) for t in run_facts(base, on)]
-    plan.context = (
+    plan.context = cache_context(shapes, reference, on)
+    return plan
+
+
+def cache_context(shapes: Shapes, reference: Sequence[QuadKey], on: dt.date) -> str:
+    """What every kept result depends on besides the record: code, shapes, shared graphs, day."""
+    return (
         f"{CACHE_VERSION} {code_fingerprint()} {shapes.digest} "
         f"{record_digest(reference)} {on.isoformat()}"
     )
-    return plan
 
 
 @dataclass
@@ -190,6 +195,7 @@ class Results:
     per_record: dict[str, list[RawResult]]
     reference: list[RawResult]
     whole: list[RawResult]
+    plan: Plan | None = None
 
     def all(self) -> list[RawResult]:
         return [
@@ -262,7 +268,7 @@ def fast_parts(
         workers=workers,
     )
     whole = whole_graph_checks(whole_keys(parts.every, plan), plan, store_cache)
-    out.whole = whole
+    out.whole, out.plan = whole, plan
     store_cache.save()
     return out
 

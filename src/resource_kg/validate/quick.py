@@ -1,0 +1,329 @@
+"""`rkg validate` after a few edits: findings kept per record file, only edited files checked.
+
+A store-backed run (`validate_and_keep`) keeps, per record file, the findings of its records'
+own checks (batch checks: they depend on the record's triples and the shared graphs alone),
+the few triples catalog-wide steps read (types and the other predicates focus nodes and the
+batch/whole-graph split are decided on, `wide_predicates`) and the N-Quads of the triples the
+whole-graph checks match. `quick_validate` then builds and checks only the edited files'
+records with the same engine functions, reruns the catalog-wide checks (whole-graph SPARQL,
+reference shapes) on the kept triples (their own result cache still applies), and merges the
+kept findings: the report is the one a full run gives, byte for byte.
+
+The plain path is taken when this cannot be vouched for: no kept findings for this context
+(code, build context, shapes, date, what is kept), record files or ids that appeared or
+vanished (replaced_by and duplicate checks need every record), more than `QUICK_LIMIT` edited
+files, or whole-graph checks that read other predicates than those kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from resource_kg.catalog import Catalog, SourceLocation
+from resource_kg.graph import RDF, RDFS, QuadKey, QuadTable, resource_iri
+from resource_kg.records import Record
+from resource_kg.store.fingerprint import HashMemo
+from resource_kg.store.incremental import (
+    Entry,
+    StoredCatalog,
+    build_entry,
+    kept_records,
+    read_file_bytes,
+    read_records_of,
+    scan,
+    setup,
+)
+from resource_kg.store.state import connect, get_meta, locked, set_meta
+from resource_kg.tagging import Tagger
+from resource_kg.validate.cache import ResultCache
+from resource_kg.validate.engine import (
+    Plan,
+    Progress,
+    Results,
+    cache_context,
+    check_records,
+    fast_parts,
+    local_predicates,
+    nquads,
+    outside_reference,
+    plan_checks,
+    whole_graph_checks,
+    whole_predicates,
+)
+from resource_kg.validate.focus import focus_from_keys
+from resource_kg.validate.mapping import Mapper
+from resource_kg.validate.parts import Parts, parts_of
+from resource_kg.validate.report import Finding, Report
+from resource_kg.validate.run import prepare_shapes, report_of
+from resource_kg.validate.shapes import Shapes
+
+#: Bumped when what is kept per file changes shape.
+CHECKS_FORMAT = "checks 1"
+#: Above this many edited record files the full incremental run is as quick.
+QUICK_LIMIT = 2000
+
+
+def wide_predicates(shapes: Shapes) -> set[str]:
+    """Predicates (N-Triples) whose triples decide focus nodes and where checks run."""
+    wanted = {f"<{RDF}type>", f"<{RDFS}subClassOf>"}
+    for targets in shapes.targets.values():
+        wanted |= {f"<{iri}>" for kind, iri in targets if kind != "targetNode"}
+    return wanted | {f"<{iri}>" for iri in local_predicates(shapes)}
+
+
+def _context(build: str, shapes: Shapes, reference: list[QuadKey], day: dt.date) -> str:
+    wide = " ".join(sorted(wide_predicates(shapes)))
+    text = f"{CHECKS_FORMAT}\0{build}\0{cache_context(shapes, reference, day)}\0{wide}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _whole_tag(plan: Plan) -> str | None:
+    """What the kept whole-graph triples were chosen by; None: they cannot be kept."""
+    wanted = whole_predicates(plan)
+    return None if wanted is None else " ".join(sorted(wanted))
+
+
+def _encode_findings(findings: list[Finding]) -> str:
+    return orjson.dumps(
+        [
+            [f.id, f.title, f.file, f.line, f.field, f.value, f.severity, f.message, f.shape]
+            + [f.focus, f.path, f.term]
+            for f in findings
+        ]
+    ).decode()
+
+
+def _decode_findings(text: str) -> list[Finding]:
+    return [Finding(*row) for row in orjson.loads(text)]
+
+
+def _own_keys(entry: Entry, base: str) -> list[QuadKey]:
+    s = f"<{resource_iri(base, entry.record.id)}>"
+    return [k for k in (*entry.keys, *entry.derived) if k[1] == s]
+
+
+def _kept_rows(
+    entries: list[Entry], findings: dict[str, list[Finding]], wide: set[str], plan: Plan
+) -> tuple[str, str, str, str]:
+    """(ids, findings, wide keys, whole-graph N-Quads) of one record file's entries."""
+    keys = [k for e in entries for k in (*e.keys, *e.derived)]
+    whole = whole_predicates(plan) or set()
+    return (
+        orjson.dumps([e.record.id for e in entries]).decode(),
+        _encode_findings([f for e in entries for f in findings.get(e.record.id, [])]),
+        orjson.dumps([k for k in keys if k[2] in wide]).decode(),
+        nquads(k for k in keys if k[2] in whole) if plan.whole else "",
+    )
+
+
+# ---------------------------------------------------------------- the full run, kept
+
+
+def validate_and_keep(
+    catalog: StoredCatalog, on: dt.date | None = None, *, progress: Progress | None = None
+) -> Report:
+    """`validate(catalog, on, cache=…)` with the fast engine, keeping per record file what
+    `quick_validate` reuses."""
+    day = on or dt.date.today()
+    folder = catalog.state_folder
+    shapes = prepare_shapes(catalog.paths.shapes, catalog.paths.root, folder)
+    parts = parts_of(catalog)
+    focus = focus_from_keys(shapes, parts.every)
+    results = fast_parts(
+        catalog, shapes, day, cache=folder, progress=progress, parts=parts, focus=focus
+    )
+    mapper = Mapper(catalog, day)
+    own = {
+        rid: [f for r in raw for f in mapper.findings(r)] for rid, raw in results.per_record.items()
+    }
+    findings = {f for found in own.values() for f in found}
+    findings |= {f for r in (*results.reference, *results.whole) for f in mapper.findings(r)}
+    report = report_of(findings, day, len(catalog.records), shapes, focus, catalog.settings.base)
+    plan = results.plan
+    assert plan is not None
+    tag = _whole_tag(plan)
+    per_file: dict[str, list[Entry]] = {}
+    for record in catalog.records:
+        per_file.setdefault(record.file, []).append(catalog.entries[record.id])
+    wide = wide_predicates(shapes)
+    context = _context(catalog.build_context, shapes, parts.reference, day)
+    db = connect(folder)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("DELETE FROM checked_files")
+            set_meta(db, "checks_context", "")
+            if tag is not None:
+                db.executemany(
+                    "INSERT INTO checked_files (path, sha, ids, findings, wide, whole)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    [
+                        (path, catalog.file_hashes[path], *_kept_rows(entries, own, wide, plan))
+                        for path, entries in per_file.items()
+                    ],
+                )
+                set_meta(db, "checks_context", context)
+                set_meta(db, "checks_whole", tag)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+    finally:
+        db.close()
+    return report
+
+
+# ---------------------------------------------------------------- the quick run
+
+
+def quick_validate(root: Path | str, on: dt.date | None = None) -> Report | None:
+    """The report of a full run from kept findings and the edited files, or None when the
+    plain path is needed."""
+    root = Path(root)
+    with locked(root) as folder:
+        db = connect(folder)
+        try:
+            return _quick(root, folder, db, on or dt.date.today())
+        finally:
+            db.close()
+
+
+def _quick(root: Path, folder: Path, db: sqlite3.Connection, day: dt.date) -> Report | None:
+    up = setup(root, None)
+    reference = [*up.ontology, *up.shared]
+    shapes = prepare_shapes(up.paths.shapes, root, folder)
+    if get_meta(db, "checks_context") != _context(up.context, shapes, reference, day):
+        return None
+    memo = HashMemo(db)
+    hashes: dict[str, str] = {}
+    read: dict[str, bytes] = {}
+    for shown, sha, data in scan(root, up.paths, memo):
+        hashes[shown] = sha
+        if data is not None:
+            read[shown] = data
+    rows = {
+        row[0]: row[1:]
+        for row in db.execute("SELECT path, sha, ids, findings, wide, whole FROM checked_files")
+    }
+    if rows.keys() != hashes.keys():
+        return None  # record files appeared or vanished
+    changed = [p for p, sha in hashes.items() if rows[p][0] != sha]
+    if len(changed) > QUICK_LIMIT:
+        return None
+    for p in changed:
+        if p not in read:  # its recorded hash is vouched for, but differs from the kept one
+            hashes[p], read[p] = read_file_bytes(memo, os.path.join(root, p), p)
+    ids = {p: orjson.loads(rows[p][1]) for p in hashes}
+    new_records = {p: read_records_of(root, p, read[p]) for p in changed}
+    if sorted(i for p in changed for i in ids[p]) != sorted(
+        r.id for rs in new_records.values() for r in rs
+    ):
+        return None  # ids appeared or vanished: replaced_by and duplicates need every record
+    known = {rid for found in ids.values() for rid in found}
+    tagger = Tagger(up.lexicon)
+    built = {
+        p: [build_entry(up.builder, tagger, r, known) for r in rs] for p, rs in new_records.items()
+    }
+    activity: list[QuadKey] = []
+    up.builder.activity_keys(activity)
+    wide = wide_predicates(shapes)
+    wide_keys = [*reference, *(k for k in activity if k[2] in wide)]
+    for p in hashes:
+        if p in built:
+            wide_keys += [k for e in built[p] for k in (*e.keys, *e.derived) if k[2] in wide]
+        else:
+            wide_keys += [(g, s, q, o) for g, s, q, o in orjson.loads(rows[p][3])]
+    focus = focus_from_keys(shapes, wide_keys)
+    base = up.settings.base
+    outside = outside_reference(wide_keys, reference, local_predicates(shapes))
+    iris = {f"<{resource_iri(base, rid)}>" for rid in known}
+    plan = plan_checks(shapes, day, base, focus, outside, iris, reference)
+    if _whole_tag(plan) != get_meta(db, "checks_whole"):
+        return None  # the whole-graph checks read other triples than those kept
+    whole = whole_predicates(plan) or set()
+    text = ""
+    if plan.whole:
+        pieces = [nquads(k for k in reference if k[2] in whole)]
+        for p in hashes:
+            if p in built:
+                keys = (k for e in built[p] for k in (*e.keys, *e.derived))
+                pieces.append(nquads(k for k in keys if k[2] in whole))
+            else:
+                pieces.append(rows[p][4])
+        pieces.append(nquads(k for k in activity if k[2] in whole))
+        text = "".join(pieces)
+    entries = {e.record.id: e for p in changed for e in built[p]}
+    records = [e.record for e in entries.values()]
+    catalog = _partial_catalog(up, records)
+    parts = Parts(
+        {rid: _own_keys(e, base) for rid, e in entries.items()},
+        up.shared,
+        reference,
+        [],
+        {rid: e.digest for rid, e in entries.items()},
+    )
+    cache = ResultCache(folder, plan.context, lazy=True)
+    results: Results = check_records(
+        catalog, shapes, parts, focus, plan, cache, list(entries), workers=1
+    )
+    results.whole = whole_graph_checks(text, plan, cache)
+    cache.save()
+    catalog_wide = [*results.reference, *results.whole]
+    prefix = f"<{resource_iri(base, '')}"
+    wanted = {r.focus[len(prefix) : -1] for r in catalog_wide if r.focus.startswith(prefix)}
+    more: list[Record] = []
+    for p in hashes:
+        if p not in built and wanted.intersection(ids[p]):
+            found = kept_records(root, db, memo, p, hashes[p])
+            if found is None:
+                return None
+            more += found
+    catalog = _partial_catalog(up, [*records, *more])
+    mapper = Mapper(catalog, day)
+    own = {
+        rid: [f for r in raw for f in mapper.findings(r)] for rid, raw in results.per_record.items()
+    }
+    findings = {f for p in hashes if p not in built for f in _decode_findings(rows[p][2])}
+    findings |= {f for found in own.values() for f in found}
+    findings |= {f for r in catalog_wide for f in mapper.findings(r)}
+    report = report_of(findings, day, len(known), shapes, focus, base)
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.executemany(
+            "INSERT OR REPLACE INTO checked_files (path, sha, ids, findings, wide, whole)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [(p, hashes[p], *_kept_rows(built[p], own, wide, plan)) for p in changed],
+        )
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    memo.save()
+    return report
+
+
+def _partial_catalog(up: Any, records: list[Record]) -> Catalog:
+    """A catalog of some records and every shared input: what batch checks and the mapper read."""
+    sources = {iri: SourceLocation(*loc) for iri, loc in up.lexicon.locations.items()}
+    for record in records:
+        sources[resource_iri(up.settings.base, record.id)] = SourceLocation(
+            record.file, record.line
+        )
+    return Catalog(
+        up.paths,
+        up.settings,
+        up.graphs,
+        up.lexicon,
+        records,
+        up.organizations,
+        QuadTable([], up.builder.table),
+        [],
+        sources,
+    )
