@@ -21,6 +21,8 @@ import datetime as dt
 import hashlib
 import os
 import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,12 +54,11 @@ from resource_kg.validate.engine import (
     fast_parts,
     local_predicates,
     nquads,
-    outside_reference,
     plan_checks,
     whole_graph_checks,
     whole_predicates,
 )
-from resource_kg.validate.focus import focus_from_keys
+from resource_kg.validate.focus import focus_from_keys, owners
 from resource_kg.validate.mapping import Mapper
 from resource_kg.validate.parts import Parts, parts_of
 from resource_kg.validate.report import Finding, Report
@@ -65,22 +66,71 @@ from resource_kg.validate.run import prepare_shapes, report_of
 from resource_kg.validate.shapes import Shapes
 
 #: Bumped when what is kept per file changes shape.
-CHECKS_FORMAT = "checks 1"
+CHECKS_FORMAT = "checks 2"
 #: Above this many edited record files the full incremental run is as quick.
 QUICK_LIMIT = 2000
 
 
-def wide_predicates(shapes: Shapes) -> set[str]:
-    """Predicates (N-Triples) whose triples decide focus nodes and where checks run."""
-    wanted = {f"<{RDF}type>", f"<{RDFS}subClassOf>"}
+_TYPE, _SUBCLASS = f"<{RDF}type>", f"<{RDFS}subClassOf>"
+
+
+@dataclass
+class Selectors:
+    """Which triples of a record file catalog-wide steps read, from the shapes and the
+    reference graphs: what is kept per file instead of every triple."""
+
+    focus: set[str]  # predicates (N-Triples) focus nodes are found by
+    classes: set[str]  # target classes and their subclasses: the rdf:type objects that count
+    local: dict[str, set[str]]  # predicate IRI → constant objects of its non-$this patterns
+    reference: set[QuadKey]
+
+    def focus_keys(self, keys: Iterable[QuadKey]) -> list[QuadKey]:
+        return [k for k in keys if k[2] in self.focus and (k[2] != _TYPE or k[3] in self.classes)]
+
+    def outside(self, keys: Iterable[QuadKey]) -> dict[str, list[str]]:
+        """For each predicate of `local`: the constants among its objects in `keys` outside
+        the reference graphs (what `engine._local` asks of the data)."""
+        found: dict[str, set[str]] = {}
+        for key in keys:
+            if key in self.reference:
+                continue
+            consts = self.local.get(key[2][1:-1])
+            if consts is not None:
+                found.setdefault(key[2][1:-1], set()).update({key[3]} & consts)
+        return {pred: sorted(objs) for pred, objs in sorted(found.items())}
+
+
+def selectors(shapes: Shapes, reference: list[QuadKey]) -> Selectors:
+    focus = {_TYPE, _SUBCLASS}
+    classes: set[str] = set()
     for targets in shapes.targets.values():
-        wanted |= {f"<{iri}>" for kind, iri in targets if kind != "targetNode"}
-    return wanted | {f"<{iri}>" for iri in local_predicates(shapes)}
+        for kind, iri in targets:
+            if kind in ("targetSubjectsOf", "targetObjectsOf"):
+                focus.add(f"<{iri}>")
+            elif kind == "targetClass":
+                classes.add(f"<{iri}>")
+    parents: dict[str, set[str]] = {}
+    for _g, sub, p, o in reference:
+        if p == _SUBCLASS:
+            parents.setdefault(o, set()).add(sub)
+    todo = list(classes)
+    while todo:
+        for sub in parents.get(todo.pop(), ()):
+            if sub not in classes:
+                classes.add(sub)
+                todo.append(sub)
+    local: dict[str, set[str]] = {pred: set() for pred in local_predicates(shapes)}
+    roots = set(shapes.record_roots)
+    for check in shapes.sparql:
+        if set(owners(shapes, check)) <= roots:
+            for this_subject, pred, obj in check.patterns:
+                if pred is not None and not this_subject and obj is not None:
+                    local[pred].add(obj)
+    return Selectors(focus, classes, local, set(reference))
 
 
 def _context(build: str, shapes: Shapes, reference: list[QuadKey], day: dt.date) -> str:
-    wide = " ".join(sorted(wide_predicates(shapes)))
-    text = f"{CHECKS_FORMAT}\0{build}\0{cache_context(shapes, reference, day)}\0{wide}"
+    text = f"{CHECKS_FORMAT}\0{build}\0{cache_context(shapes, reference, day)}"
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -110,17 +160,23 @@ def _own_keys(entry: Entry, base: str) -> list[QuadKey]:
 
 
 def _kept_rows(
-    entries: list[Entry], findings: dict[str, list[Finding]], wide: set[str], plan: Plan
-) -> tuple[str, str, str, str]:
-    """(ids, findings, wide keys, whole-graph N-Quads) of one record file's entries."""
+    entries: list[Entry], findings: dict[str, list[Finding]], pick: Selectors, plan: Plan
+) -> tuple[str, str, str, str, str]:
+    """(ids, findings, focus keys, outside, whole-graph N-Quads) of one file's entries."""
     keys = [k for e in entries for k in (*e.keys, *e.derived)]
     whole = whole_predicates(plan) or set()
     return (
         orjson.dumps([e.record.id for e in entries]).decode(),
         _encode_findings([f for e in entries for f in findings.get(e.record.id, [])]),
-        orjson.dumps([k for k in keys if k[2] in wide]).decode(),
+        orjson.dumps(pick.focus_keys(keys)).decode(),
+        orjson.dumps(pick.outside(keys)).decode(),
         nquads(k for k in keys if k[2] in whole) if plan.whole else "",
     )
+
+
+def _keeps_subclasses(entries: Iterable[Entry]) -> bool:
+    """Whether records say rdfs:subClassOf (then target classes depend on them: not kept)."""
+    return any(k[2] == _SUBCLASS for e in entries for k in (*e.keys, *e.derived))
 
 
 # ---------------------------------------------------------------- the full run, kept
@@ -148,11 +204,11 @@ def validate_and_keep(
     report = report_of(findings, day, len(catalog.records), shapes, focus, catalog.settings.base)
     plan = results.plan
     assert plan is not None
-    tag = _whole_tag(plan)
+    tag = None if _keeps_subclasses(catalog.entries.values()) else _whole_tag(plan)
     per_file: dict[str, list[Entry]] = {}
     for record in catalog.records:
         per_file.setdefault(record.file, []).append(catalog.entries[record.id])
-    wide = wide_predicates(shapes)
+    pick = selectors(shapes, parts.reference)
     context = _context(catalog.build_context, shapes, parts.reference, day)
     db = connect(folder)
     try:
@@ -162,10 +218,10 @@ def validate_and_keep(
             set_meta(db, "checks_context", "")
             if tag is not None:
                 db.executemany(
-                    "INSERT INTO checked_files (path, sha, ids, findings, wide, whole)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO checked_files (path, sha, ids, findings, focus, outside, whole)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [
-                        (path, catalog.file_hashes[path], *_kept_rows(entries, own, wide, plan))
+                        (path, catalog.file_hashes[path], *_kept_rows(entries, own, pick, plan))
                         for path, entries in per_file.items()
                     ],
                 )
@@ -210,7 +266,9 @@ def _quick(root: Path, folder: Path, db: sqlite3.Connection, day: dt.date) -> Re
             read[shown] = data
     rows = {
         row[0]: row[1:]
-        for row in db.execute("SELECT path, sha, ids, findings, wide, whole FROM checked_files")
+        for row in db.execute(
+            "SELECT path, sha, ids, findings, focus, outside, whole FROM checked_files"
+        )
     }
     if rows.keys() != hashes.keys():
         return None  # record files appeared or vanished
@@ -233,16 +291,28 @@ def _quick(root: Path, folder: Path, db: sqlite3.Connection, day: dt.date) -> Re
     }
     activity: list[QuadKey] = []
     up.builder.activity_keys(activity)
-    wide = wide_predicates(shapes)
-    wide_keys = [*reference, *(k for k in activity if k[2] in wide)]
+    if _keeps_subclasses(e for found in built.values() for e in found):
+        return None
+    pick = selectors(shapes, reference)
+    focus_keys = [*reference, *pick.focus_keys(activity)]
+    outside: dict[str, set[str]] = {}
+    seen: set[str] = set()
     for p in hashes:
         if p in built:
-            wide_keys += [k for e in built[p] for k in (*e.keys, *e.derived) if k[2] in wide]
+            keys = [k for e in built[p] for k in (*e.keys, *e.derived)]
+            focus_keys += pick.focus_keys(keys)
+            text = orjson.dumps(pick.outside(keys)).decode()
         else:
-            wide_keys += [(g, s, q, o) for g, s, q, o in orjson.loads(rows[p][3])]
-    focus = focus_from_keys(shapes, wide_keys)
+            focus_keys += [(g, s, q, o) for g, s, q, o in orjson.loads(rows[p][3])]
+            text = rows[p][4]
+        if text not in seen:  # most files give the same few predicates and constants
+            seen.add(text)
+            for pred, objs in orjson.loads(text).items():
+                outside.setdefault(pred, set()).update(objs)
+    for pred, objs in pick.outside(activity).items():
+        outside.setdefault(pred, set()).update(objs)
+    focus = focus_from_keys(shapes, focus_keys)
     base = up.settings.base
-    outside = outside_reference(wide_keys, reference, local_predicates(shapes))
     iris = {f"<{resource_iri(base, rid)}>" for rid in known}
     plan = plan_checks(shapes, day, base, focus, outside, iris, reference)
     if _whole_tag(plan) != get_meta(db, "checks_whole"):
@@ -253,10 +323,10 @@ def _quick(root: Path, folder: Path, db: sqlite3.Connection, day: dt.date) -> Re
         pieces = [nquads(k for k in reference if k[2] in whole)]
         for p in hashes:
             if p in built:
-                keys = (k for e in built[p] for k in (*e.keys, *e.derived))
-                pieces.append(nquads(k for k in keys if k[2] in whole))
+                made = (k for e in built[p] for k in (*e.keys, *e.derived))
+                pieces.append(nquads(k for k in made if k[2] in whole))
             else:
-                pieces.append(rows[p][4])
+                pieces.append(rows[p][5])
         pieces.append(nquads(k for k in activity if k[2] in whole))
         text = "".join(pieces)
     entries = {e.record.id: e for p in changed for e in built[p]}
@@ -297,9 +367,9 @@ def _quick(root: Path, folder: Path, db: sqlite3.Connection, day: dt.date) -> Re
     db.execute("BEGIN IMMEDIATE")
     try:
         db.executemany(
-            "INSERT OR REPLACE INTO checked_files (path, sha, ids, findings, wide, whole)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            [(p, hashes[p], *_kept_rows(built[p], own, wide, plan)) for p in changed],
+            "INSERT OR REPLACE INTO checked_files"
+            " (path, sha, ids, findings, focus, outside, whole) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(p, hashes[p], *_kept_rows(built[p], own, pick, plan)) for p in changed],
         )
         db.execute("COMMIT")
     except BaseException:
