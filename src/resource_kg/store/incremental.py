@@ -312,9 +312,7 @@ def read_records_of(root: Path, shown: str, data: bytes) -> list[Record]:
     return file_records
 
 
-def kept_records(
-    root: Path, db: Any, memo: HashMemo, path: str, sha: str
-) -> list[Record] | None:
+def kept_records(root: Path, db: Any, memo: HashMemo, path: str, sha: str) -> list[Record] | None:
     """The records of an unchanged file (content hash `sha`): decoded from its entries when
     the store has them for these bytes, else read again; None when the file now differs."""
     row = db.execute("SELECT sha, entries FROM files WHERE path = ?", (path,)).fetchone()

@@ -412,38 +412,79 @@ def nquads(keys: Iterable[QuadKey]) -> str:
     return "".join([f"{s} {p} {o} {g} .\n" for g, s, p, o in keys])
 
 
+def whole_key(text_digest: str, plan: Plan) -> str:
+    """The cache key of the whole-graph results: the hash of their triples' N-Quads text
+    (`text_digest`) and each check's focus nodes."""
+    digest = hashlib.sha256(text_digest.encode())
+    for check, focus in plan.whole:
+        digest.update(f"\0{check}\0{len(focus)}\0".encode())
+        digest.update("\n".join(sorted(focus)).encode())
+    return f"\0whole-graph {digest.hexdigest()}"
+
+
+def text_digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+_WHOLE: list[Any] = []  # (store, checks) while whole-graph checks run in forked workers
+
+
+def _run_whole(index: int) -> list[RawResult]:
+    store, checks = _WHOLE[0]
+    check, focus = checks[index]
+    return check_rows(store, check, focus)
+
+
 def whole_graph_checks(
-    text: list[QuadKey] | str, plan: Plan, cache: ResultCache
+    text: list[QuadKey] | str | Callable[[], str],
+    plan: Plan,
+    cache: ResultCache,
+    *,
+    digest: str | None = None,
+    workers: int | None = None,
 ) -> list[RawResult]:
     """Checks that compare records with each other, on the triples their patterns can match.
 
     A triple pattern with a constant predicate can only match triples with that predicate, so
-    a store of those triples (`whole_keys`, given as keys or as their N-Quads text) answers
-    the query as the whole graph does (url, title, id and type: ≈ 4 of 39 triples a
-    resource). `SparqlCheck.reads`, from the parsed query, lists them; a query with a
-    variable predicate, a negated or a zero-length path gets every triple. The results are
-    cached under a hash of those triples and the focus nodes: editing summaries leaves them
-    valid, editing a title reruns the checks (≈ 3 s at 100k)."""
+    a store of those triples (`whole_keys`, given as keys, as their N-Quads text or as a
+    function giving it) answers the query as the whole graph does (url, title, id and type:
+    ≈ 4 of 39 triples a resource). `SparqlCheck.reads`, from the parsed query, lists them; a
+    query with a variable predicate, a negated or a zero-length path gets every triple. The
+    results are cached under a hash of that text (`digest` when the caller knows it) and the
+    focus nodes: editing summaries leaves them valid, editing a title reruns the checks, one
+    per worker process (forked after the store is loaded)."""
     checks = plan.whole
     if not checks:
         return []
-    # In the order the catalog holds them: the same inputs give the same text (another order
-    # would only miss the cache).
-    data = (text if isinstance(text, str) else nquads(text)).encode()
-    digest = hashlib.sha256(data)
-    for check, focus in checks:
-        digest.update(f"{check}\0{len(focus)}\0".encode())
-        digest.update("\n".join(sorted(focus)).encode())
-    key = f"\0whole-graph {digest.hexdigest()}"
+    made: list[str] = []
+
+    def data() -> str:
+        if not made:
+            made.append(
+                text() if callable(text) else text if isinstance(text, str) else nquads(text)
+            )
+        return made[0]
+
+    key = whole_key(digest if digest is not None else text_digest(data()), plan)
     hit = cache.get(key)
     if hit is not None:
         return hit
     store = ox.Store()
-    store.load(data, format=ox.RdfFormat.N_QUADS)
+    store.load(data().encode(), format=ox.RdfFormat.N_QUADS)
     store.extend(plan.facts)
     out: list[RawResult] = []
-    for check, focus in checks:
-        out += check_rows(store, check, focus)
+    n = min(workers or default_workers(), len(checks))
+    if n > 1:
+        _WHOLE.append((store, checks))
+        try:
+            with multiprocessing.get_context("fork").Pool(n) as pool:
+                for found in pool.map(_run_whole, range(len(checks))):
+                    out += found
+        finally:
+            _WHOLE.clear()
+    else:
+        for check, focus in checks:
+            out += check_rows(store, check, focus)
     cache.put(key, out)
     return out
 

@@ -29,7 +29,7 @@ from typing import Any
 import orjson
 
 from resource_kg.catalog import Catalog, SourceLocation
-from resource_kg.graph import RDF, RDFS, QuadKey, QuadTable, resource_iri
+from resource_kg.graph import RDF, RDFS, GraphBuilder, Graphs, QuadKey, QuadTable, resource_iri
 from resource_kg.records import Record
 from resource_kg.store.fingerprint import HashMemo
 from resource_kg.store.incremental import (
@@ -55,6 +55,7 @@ from resource_kg.validate.engine import (
     local_predicates,
     nquads,
     plan_checks,
+    text_digest,
     whole_graph_checks,
     whole_predicates,
 )
@@ -64,6 +65,7 @@ from resource_kg.validate.parts import Parts, parts_of
 from resource_kg.validate.report import Finding, Report
 from resource_kg.validate.run import prepare_shapes, report_of
 from resource_kg.validate.shapes import Shapes
+from resource_kg.vocab import Lexicon
 
 #: Bumped when what is kept per file changes shape.
 CHECKS_FORMAT = "checks 2"
@@ -174,6 +176,17 @@ def _kept_rows(
     )
 
 
+def _whole_digest(pieces: list[str], reference: list[QuadKey], plan: Plan, base: str) -> str:
+    """The hash of the whole-graph checks' N-Quads, joined as the quick run joins them:
+    reference graphs, each record file's piece in catalog order, the tagging activity."""
+    whole = whole_predicates(plan) or set()
+    activity: list[QuadKey] = []
+    builder = GraphBuilder(base, Graphs.for_base(base), Lexicon(), dt.date.today())
+    builder.activity_keys(activity)
+    text = nquads(k for k in reference if k[2] in whole) + "".join(pieces)
+    return text_digest(text + nquads(k for k in activity if k[2] in whole))
+
+
 def _keeps_subclasses(entries: Iterable[Entry]) -> bool:
     """Whether records say rdfs:subClassOf (then target classes depend on them: not kept)."""
     return any(k[2] == _SUBCLASS for e in entries for k in (*e.keys, *e.derived))
@@ -217,16 +230,20 @@ def validate_and_keep(
             db.execute("DELETE FROM checked_files")
             set_meta(db, "checks_context", "")
             if tag is not None:
+                rows = [
+                    (path, catalog.file_hashes[path], *_kept_rows(entries, own, pick, plan))
+                    for path, entries in per_file.items()
+                ]
                 db.executemany(
                     "INSERT INTO checked_files (path, sha, ids, findings, focus, outside, whole)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        (path, catalog.file_hashes[path], *_kept_rows(entries, own, pick, plan))
-                        for path, entries in per_file.items()
-                    ],
+                    rows,
                 )
                 set_meta(db, "checks_context", context)
                 set_meta(db, "checks_whole", tag)
+                pieces = [row[-1] for row in rows]
+                digest = _whole_digest(pieces, parts.reference, plan, catalog.settings.base)
+                set_meta(db, "checks_whole_digest", digest)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -266,9 +283,7 @@ def _quick(root: Path, folder: Path, db: sqlite3.Connection, day: dt.date) -> Re
             read[shown] = data
     rows = {
         row[0]: row[1:]
-        for row in db.execute(
-            "SELECT path, sha, ids, findings, focus, outside, whole FROM checked_files"
-        )
+        for row in db.execute("SELECT path, sha, ids, findings, focus, outside FROM checked_files")
     }
     if rows.keys() != hashes.keys():
         return None  # record files appeared or vanished
@@ -318,17 +333,34 @@ def _quick(root: Path, folder: Path, db: sqlite3.Connection, day: dt.date) -> Re
     if _whole_tag(plan) != get_meta(db, "checks_whole"):
         return None  # the whole-graph checks read other triples than those kept
     whole = whole_predicates(plan) or set()
-    text = ""
-    if plan.whole:
+    mine = {
+        p: nquads(k for e in built[p] for k in (*e.keys, *e.derived) if k[2] in whole)
+        for p in changed
+    }
+    kept_digest = get_meta(db, "checks_whole_digest")
+
+    def whole_text() -> str:
+        """The N-Quads of the whole-graph checks' triples: kept pieces, the edited files' anew."""
+        kept = dict(db.execute("SELECT path, whole FROM checked_files").fetchall())
         pieces = [nquads(k for k in reference if k[2] in whole)]
-        for p in hashes:
-            if p in built:
-                made = (k for e in built[p] for k in (*e.keys, *e.derived))
-                pieces.append(nquads(k for k in made if k[2] in whole))
-            else:
-                pieces.append(rows[p][5])
+        pieces += [mine[p] if p in mine else kept[p] for p in hashes]
         pieces.append(nquads(k for k in activity if k[2] in whole))
-        text = "".join(pieces)
+        return "".join(pieces)
+
+    old = {
+        p: w
+        for p, w in db.execute(
+            f"SELECT path, whole FROM checked_files WHERE path IN ({','.join('?' * len(changed))})",  # noqa: S608 - placeholders only
+            changed,
+        )
+    }
+    same = kept_digest is not None and all(old.get(p) == mine[p] for p in changed)
+    digest = kept_digest if same else None
+    if digest is None and plan.whole:
+        text = whole_text()
+        digest = text_digest(text)
+    else:
+        text = ""
     entries = {e.record.id: e for p in changed for e in built[p]}
     records = [e.record for e in entries.values()]
     catalog = _partial_catalog(up, records)
@@ -343,7 +375,7 @@ def _quick(root: Path, folder: Path, db: sqlite3.Connection, day: dt.date) -> Re
     results: Results = check_records(
         catalog, shapes, parts, focus, plan, cache, list(entries), workers=1
     )
-    results.whole = whole_graph_checks(text, plan, cache)
+    results.whole = whole_graph_checks(text or whole_text, plan, cache, digest=digest)
     cache.save()
     catalog_wide = [*results.reference, *results.whole]
     prefix = f"<{resource_iri(base, '')}"
@@ -371,6 +403,8 @@ def _quick(root: Path, folder: Path, db: sqlite3.Connection, day: dt.date) -> Re
             " (path, sha, ids, findings, focus, outside, whole) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [(p, hashes[p], *_kept_rows(built[p], own, pick, plan)) for p in changed],
         )
+        if digest is not None:
+            set_meta(db, "checks_whole_digest", digest)
         db.execute("COMMIT")
     except BaseException:
         db.execute("ROLLBACK")
