@@ -207,6 +207,7 @@ def test_cli_after_an_edit_equals_the_fresh_path(tmp_path: Path) -> None:
     day = ("--date", DAY.isoformat())
     assert rkg("build", str(root)).returncode == 0
     assert rkg("validate", str(root), *day).returncode == 1
+    assert quick_validate(root, DAY) is not None  # what the CLI kept is what the quick path reads
     record = root / "data" / "resources" / "r1.yaml"
     record.write_text(record.read_text(encoding="utf-8").replace("title: ", "title: New "))
     quick = tmp_path / "quick"

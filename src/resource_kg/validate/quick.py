@@ -227,7 +227,7 @@ def validate_and_keep(
     try:
         db.execute("BEGIN IMMEDIATE")
         try:
-            db.execute("DELETE FROM checked_files")
+            db.execute("DELETE FROM record_checks")
             set_meta(db, "checks_context", "")
             if tag is not None:
                 rows = [
@@ -235,7 +235,7 @@ def validate_and_keep(
                     for path, entries in per_file.items()
                 ]
                 db.executemany(
-                    "INSERT INTO checked_files (path, sha, ids, findings, focus, outside, whole)"
+                    "INSERT INTO record_checks (path, sha, ids, findings, focus, outside, whole)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?)",
                     rows,
                 )
@@ -283,7 +283,7 @@ def _quick(root: Path, folder: Path, db: sqlite3.Connection, day: dt.date) -> Re
             read[shown] = data
     rows = {
         row[0]: row[1:]
-        for row in db.execute("SELECT path, sha, ids, findings, focus, outside FROM checked_files")
+        for row in db.execute("SELECT path, sha, ids, findings, focus, outside FROM record_checks")
     }
     if rows.keys() != hashes.keys():
         return None  # record files appeared or vanished
@@ -341,7 +341,7 @@ def _quick(root: Path, folder: Path, db: sqlite3.Connection, day: dt.date) -> Re
 
     def whole_text() -> str:
         """The N-Quads of the whole-graph checks' triples: kept pieces, the edited files' anew."""
-        kept = dict(db.execute("SELECT path, whole FROM checked_files").fetchall())
+        kept = dict(db.execute("SELECT path, whole FROM record_checks").fetchall())
         pieces = [nquads(k for k in reference if k[2] in whole)]
         pieces += [mine[p] if p in mine else kept[p] for p in hashes]
         pieces.append(nquads(k for k in activity if k[2] in whole))
@@ -350,7 +350,7 @@ def _quick(root: Path, folder: Path, db: sqlite3.Connection, day: dt.date) -> Re
     old = {
         p: w
         for p, w in db.execute(
-            f"SELECT path, whole FROM checked_files WHERE path IN ({','.join('?' * len(changed))})",  # noqa: S608 - placeholders only
+            f"SELECT path, whole FROM record_checks WHERE path IN ({','.join('?' * len(changed))})",  # noqa: S608 - placeholders only
             changed,
         )
     }
@@ -399,7 +399,7 @@ def _quick(root: Path, folder: Path, db: sqlite3.Connection, day: dt.date) -> Re
     db.execute("BEGIN IMMEDIATE")
     try:
         db.executemany(
-            "INSERT OR REPLACE INTO checked_files"
+            "INSERT OR REPLACE INTO record_checks"
             " (path, sha, ids, findings, focus, outside, whole) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [(p, hashes[p], *_kept_rows(built[p], own, pick, plan)) for p in changed],
         )
