@@ -18,7 +18,6 @@ SQLite transaction, and the outputs are written atomically afterwards.
 from __future__ import annotations
 
 import datetime as dt
-import heapq
 import os
 import re
 import sqlite3
@@ -220,8 +219,9 @@ def _encode(summary: FileSummary) -> tuple[str, str, str, str, int]:
     )
 
 
-def _diagnostics(file: str, text: str) -> list[Diagnostic]:
-    return [Diagnostic(file, line, rid, field, msg) for rid, line, field, msg in orjson.loads(text)]
+def _decode_all(texts: Iterable[str]) -> list[Any]:
+    """Many JSON texts decoded in one call (100k calls cost more than the decoding)."""
+    return list(orjson.loads("[" + ",".join(texts) + "]"))
 
 
 # ---------------------------------------------------------------- the full write
@@ -360,7 +360,8 @@ def _quick(root: Path, out: Path, today: dt.date | None, db: sqlite3.Connection)
     for p in changed:
         if p not in read:  # its recorded hash is vouched for, but differs from the summary's
             hashes[p], read[p] = read_file_bytes(memo, os.path.join(root, p), p)
-    ids_urls = {p: orjson.loads(rows[p][1]) for p in hashes}
+    paths = list(hashes)
+    ids_urls = dict(zip(paths, _decode_all(rows[p][1] for p in paths), strict=True))
     new_records = {p: read_records_of(root, p, read[p]) for p in changed}
     old_ids = sorted(rid for p in changed for rid in ids_urls[p][0])
     if old_ids != sorted(r.id for rs in new_records.values() for r in rs):
@@ -380,11 +381,10 @@ def _quick(root: Path, out: Path, today: dt.date | None, db: sqlite3.Connection)
         made = pieces((k for e in entries for k in (*e.keys, *e.derived)), up.builder.table)
         new_trig += made.trig
         new_ttl += made.ttl
-    diagnostics = [
-        d
-        for p in hashes
-        for d in (fresh[p][1].diagnostics if p in fresh else _diagnostics(p, rows[p][2]))
-    ]
+    diagnostics = [d for p in changed for d in fresh[p][1].diagnostics]
+    kept = [p for p in paths if p not in fresh]
+    for p, found in zip(kept, _decode_all(rows[p][2] for p in kept), strict=True):
+        diagnostics += [Diagnostic(p, line, rid, field, msg) for rid, line, field, msg in found]
     diagnostics += _repeated_urls(root, up, db, memo, hashes, ids_urls, built, known)
     shared_keys = [*up.ontology, *up.shared]
     up.builder.activity_keys(shared_keys)
@@ -495,16 +495,29 @@ def _graph_lines(graph: str, table: Any) -> tuple[bytes, bytes]:
     return lines[0], lines[2]
 
 
-def _merged(
-    stored: Iterator[tuple[Any, bytes]], shared: list[tuple[Any, bytes]]
-) -> Iterator[tuple[Any, bytes]]:
-    """Stored and shared blocks in one sorted order; the same key twice cannot be copied."""
-    last: Any = None
-    for key, body in heapq.merge(stored, shared, key=lambda item: item[0]):
-        if key == last:
-            raise NotSplittable(f"{key} is written by a record and by the shared graphs")
-        last = key
-        yield key, body
+def _copy(rows: sqlite3.Cursor, shared: list[tuple[str, bytes]], out: IO[bytes]) -> None:
+    """Stored (subject, block) rows, in subject order, with the shared blocks merged in; the
+    same subject in both cannot be copied (NotSplittable)."""
+    j, n = 0, len(shared)
+    while True:
+        chunk = rows.fetchmany(4096)
+        if not chunk:
+            break
+        if j < n and shared[j][0] <= chunk[-1][0]:  # shared blocks go among these rows
+            parts: list[bytes] = []
+            for subject, body in chunk:
+                while j < n and shared[j][0] <= subject:
+                    if shared[j][0] == subject:
+                        raise NotSplittable(
+                            f"{subject} is written by a record and the shared graphs"
+                        )
+                    parts.append(shared[j][1])
+                    j += 1
+                parts.append(body)
+            out.write(b"".join(parts))
+        else:
+            out.write(b"".join([body for _subject, body in chunk]))
+    out.write(b"".join(body for _subject, body in shared[j:]))
 
 
 def _write_trig(
@@ -513,35 +526,18 @@ def _write_trig(
     table: Any,
     out: IO[bytes],
 ) -> None:
-    rows = db.execute("SELECT graph, subject, body FROM trig_blocks ORDER BY graph, subject")
-    stored = (((g, s), body) for g, s, body in rows)
     out.write(_header(ox.RdfFormat.TRIG))
-    graph: str | None = None
-    close = b""
-    chunk: list[bytes] = []
-    for (g, _s), body in _merged(stored, shared):
-        if g != graph:
-            if graph is not None:
-                chunk.append(close)
-            opening, close = _graph_lines(g, table)
-            chunk.append(opening)
-            graph = g
-        chunk.append(body)
-        if len(chunk) >= 4096:
-            out.write(b"".join(chunk))
-            chunk = []
-    if graph is not None:
-        chunk.append(close)
-    out.write(b"".join(chunk))
+    stored = [g for (g,) in db.execute("SELECT DISTINCT graph FROM trig_blocks")]
+    for graph in sorted({*stored, *(g for (g, _s), _b in shared)}):
+        opening, close = _graph_lines(graph, table)
+        out.write(opening)
+        rows = db.execute(
+            "SELECT subject, body FROM trig_blocks WHERE graph = ? ORDER BY subject", (graph,)
+        )
+        _copy(rows, [(s, body) for (g, s), body in shared if g == graph], out)
+        out.write(close)
 
 
 def _write_ttl(db: sqlite3.Connection, shared: list[tuple[str, bytes]], out: IO[bytes]) -> None:
-    rows = db.execute("SELECT subject, body FROM ttl_blocks ORDER BY subject")
     out.write(_header(ox.RdfFormat.TURTLE))
-    chunk: list[bytes] = []
-    for _s, body in _merged(((s, b) for s, b in rows), shared):
-        chunk.append(body)
-        if len(chunk) >= 4096:
-            out.write(b"".join(chunk))
-            chunk = []
-    out.write(b"".join(chunk))
+    _copy(db.execute("SELECT subject, body FROM ttl_blocks ORDER BY subject"), shared, out)

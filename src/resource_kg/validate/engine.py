@@ -389,14 +389,33 @@ def _local(check: SparqlCheck, outside: dict[str, set[str]]) -> bool:
     return True
 
 
-def whole_predicates(plan: Plan) -> set[str] | None:
-    """The predicates (N-Triples) the whole-graph checks read; None: every triple."""
-    wanted: set[str] = set()
+def whole_predicates(plan: Plan) -> dict[str, set[str] | None] | None:
+    """What the whole-graph checks' triple patterns can match: predicate (N-Triples) → the
+    constant objects of its patterns (None: any object); None: any triple (a variable
+    predicate, a negated or a zero-length path)."""
+    wanted: dict[str, set[str] | None] = {}
     for check, _ in plan.whole:
         if check.reads is None:
             return None
-        wanted |= {f"<{iri}>" for iri in check.reads}
+        for iri in check.reads:
+            wanted.setdefault(f"<{iri}>", set())
+        for _this, pred, obj in check.patterns:
+            if pred is None:
+                return None
+            objs = wanted.get(f"<{pred}>")
+            if obj is None or objs is None:
+                wanted[f"<{pred}>"] = None
+            else:
+                objs.add(obj)
     return wanted
+
+
+def matches(wanted: dict[str, set[str] | None], key: QuadKey) -> bool:
+    """Whether a whole-graph pattern can match `key` (see `whole_predicates`)."""
+    if key[2] not in wanted:
+        return False
+    objs = wanted[key[2]]
+    return objs is None or key[3] in objs
 
 
 def whole_keys(keys: Sequence[QuadKey], plan: Plan) -> list[QuadKey]:
@@ -404,7 +423,7 @@ def whole_keys(keys: Sequence[QuadKey], plan: Plan) -> list[QuadKey]:
     if not plan.whole:
         return []
     wanted = whole_predicates(plan)
-    return list(keys) if wanted is None else [k for k in keys if k[2] in wanted]
+    return list(keys) if wanted is None else [k for k in keys if matches(wanted, k)]
 
 
 def nquads(keys: Iterable[QuadKey]) -> str:

@@ -53,6 +53,7 @@ from resource_kg.validate.engine import (
     check_records,
     fast_parts,
     local_predicates,
+    matches,
     nquads,
     plan_checks,
     text_digest,
@@ -139,7 +140,11 @@ def _context(build: str, shapes: Shapes, reference: list[QuadKey], day: dt.date)
 def _whole_tag(plan: Plan) -> str | None:
     """What the kept whole-graph triples were chosen by; None: they cannot be kept."""
     wanted = whole_predicates(plan)
-    return None if wanted is None else " ".join(sorted(wanted))
+    if wanted is None:
+        return None
+    return orjson.dumps(
+        {p: None if o is None else sorted(o) for p, o in sorted(wanted.items())}
+    ).decode()
 
 
 def _encode_findings(findings: list[Finding]) -> str:
@@ -152,8 +157,9 @@ def _encode_findings(findings: list[Finding]) -> str:
     ).decode()
 
 
-def _decode_findings(text: str) -> list[Finding]:
-    return [Finding(*row) for row in orjson.loads(text)]
+def _decode_all(texts: Iterable[str]) -> list[Any]:
+    """Many JSON texts decoded in one call (100k calls cost more than the decoding)."""
+    return list(orjson.loads("[" + ",".join(texts) + "]"))
 
 
 def _own_keys(entry: Entry, base: str) -> list[QuadKey]:
@@ -166,25 +172,25 @@ def _kept_rows(
 ) -> tuple[str, str, str, str, str]:
     """(ids, findings, focus keys, outside, whole-graph N-Quads) of one file's entries."""
     keys = [k for e in entries for k in (*e.keys, *e.derived)]
-    whole = whole_predicates(plan) or set()
+    whole = whole_predicates(plan) or {}
     return (
         orjson.dumps([e.record.id for e in entries]).decode(),
         _encode_findings([f for e in entries for f in findings.get(e.record.id, [])]),
         orjson.dumps(pick.focus_keys(keys)).decode(),
         orjson.dumps(pick.outside(keys)).decode(),
-        nquads(k for k in keys if k[2] in whole) if plan.whole else "",
+        nquads(k for k in keys if matches(whole, k)) if plan.whole else "",
     )
 
 
 def _whole_digest(pieces: list[str], reference: list[QuadKey], plan: Plan, base: str) -> str:
     """The hash of the whole-graph checks' N-Quads, joined as the quick run joins them:
     reference graphs, each record file's piece in catalog order, the tagging activity."""
-    whole = whole_predicates(plan) or set()
+    whole = whole_predicates(plan) or {}
     activity: list[QuadKey] = []
     builder = GraphBuilder(base, Graphs.for_base(base), Lexicon(), dt.date.today())
     builder.activity_keys(activity)
-    text = nquads(k for k in reference if k[2] in whole) + "".join(pieces)
-    return text_digest(text + nquads(k for k in activity if k[2] in whole))
+    text = nquads(k for k in reference if matches(whole, k)) + "".join(pieces)
+    return text_digest(text + nquads(k for k in activity if matches(whole, k)))
 
 
 def _keeps_subclasses(entries: Iterable[Entry]) -> bool:
@@ -293,7 +299,8 @@ def _quick(root: Path, folder: Path, db: sqlite3.Connection, day: dt.date) -> Re
     for p in changed:
         if p not in read:  # its recorded hash is vouched for, but differs from the kept one
             hashes[p], read[p] = read_file_bytes(memo, os.path.join(root, p), p)
-    ids = {p: orjson.loads(rows[p][1]) for p in hashes}
+    paths = list(hashes)
+    ids = dict(zip(paths, _decode_all(rows[p][1] for p in paths), strict=True))
     new_records = {p: read_records_of(root, p, read[p]) for p in changed}
     if sorted(i for p in changed for i in ids[p]) != sorted(
         r.id for rs in new_records.values() for r in rs
@@ -309,7 +316,9 @@ def _quick(root: Path, folder: Path, db: sqlite3.Connection, day: dt.date) -> Re
     if _keeps_subclasses(e for found in built.values() for e in found):
         return None
     pick = selectors(shapes, reference)
-    focus_keys = [*reference, *pick.focus_keys(activity)]
+    focus_keys: list[Any] = [*reference, *pick.focus_keys(activity)]  # any order: sets are made
+    for found in _decode_all(rows[p][3] for p in hashes if p not in built):
+        focus_keys += found  # [g, s, p, o] lists: focus_from_keys unpacks them as keys
     outside: dict[str, set[str]] = {}
     seen: set[str] = set()
     for p in hashes:
@@ -318,7 +327,6 @@ def _quick(root: Path, folder: Path, db: sqlite3.Connection, day: dt.date) -> Re
             focus_keys += pick.focus_keys(keys)
             text = orjson.dumps(pick.outside(keys)).decode()
         else:
-            focus_keys += [(g, s, q, o) for g, s, q, o in orjson.loads(rows[p][3])]
             text = rows[p][4]
         if text not in seen:  # most files give the same few predicates and constants
             seen.add(text)
@@ -332,9 +340,9 @@ def _quick(root: Path, folder: Path, db: sqlite3.Connection, day: dt.date) -> Re
     plan = plan_checks(shapes, day, base, focus, outside, iris, reference)
     if _whole_tag(plan) != get_meta(db, "checks_whole"):
         return None  # the whole-graph checks read other triples than those kept
-    whole = whole_predicates(plan) or set()
+    whole = whole_predicates(plan) or {}
     mine = {
-        p: nquads(k for e in built[p] for k in (*e.keys, *e.derived) if k[2] in whole)
+        p: nquads(k for e in built[p] for k in (*e.keys, *e.derived) if matches(whole, k))
         for p in changed
     }
     kept_digest = get_meta(db, "checks_whole_digest")
@@ -342,9 +350,9 @@ def _quick(root: Path, folder: Path, db: sqlite3.Connection, day: dt.date) -> Re
     def whole_text() -> str:
         """The N-Quads of the whole-graph checks' triples: kept pieces, the edited files' anew."""
         kept = dict(db.execute("SELECT path, whole FROM record_checks").fetchall())
-        pieces = [nquads(k for k in reference if k[2] in whole)]
+        pieces = [nquads(k for k in reference if matches(whole, k))]
         pieces += [mine[p] if p in mine else kept[p] for p in hashes]
-        pieces.append(nquads(k for k in activity if k[2] in whole))
+        pieces.append(nquads(k for k in activity if matches(whole, k)))
         return "".join(pieces)
 
     old = {
@@ -392,7 +400,8 @@ def _quick(root: Path, folder: Path, db: sqlite3.Connection, day: dt.date) -> Re
     own = {
         rid: [f for r in raw for f in mapper.findings(r)] for rid, raw in results.per_record.items()
     }
-    findings = {f for p in hashes if p not in built for f in _decode_findings(rows[p][2])}
+    kept = [p for p in hashes if p not in built]
+    findings = {Finding(*row) for found in _decode_all(rows[p][2] for p in kept) for row in found}
     findings |= {f for found in own.values() for f in found}
     findings |= {f for r in catalog_wide for f in mapper.findings(r)}
     report = report_of(findings, day, len(known), shapes, focus, base)
