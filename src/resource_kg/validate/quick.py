@@ -355,14 +355,11 @@ def _quick(root: Path, folder: Path, db: sqlite3.Connection, day: dt.date) -> Re
         pieces.append(nquads(k for k in activity if matches(whole, k)))
         return "".join(pieces)
 
-    old = {
-        p: w
-        for p, w in db.execute(
-            f"SELECT path, whole FROM record_checks WHERE path IN ({','.join('?' * len(changed))})",  # noqa: S608 - placeholders only
-            changed,
-        )
-    }
-    same = kept_digest is not None and all(old.get(p) == mine[p] for p in changed)
+    old = {}
+    for p in changed:
+        row = db.execute("SELECT whole FROM record_checks WHERE path = ?", (p,)).fetchone()
+        old[p] = None if row is None else row[0]
+    same = kept_digest is not None and all(old[p] == mine[p] for p in changed)
     digest = kept_digest if same else None
     if digest is None and plan.whole:
         text = whole_text()
