@@ -223,3 +223,36 @@ def test_cli_after_an_edit_equals_the_fresh_path(tmp_path: Path) -> None:
     assert fresh.stderr == built.stderr.replace(str(quick).encode(), str(root / "dist").encode())
     for name in ("catalog.trig", "catalog.ttl", "catalog.sha256"):
         assert (quick / name).read_bytes() == (root / "dist" / name).read_bytes(), name
+
+
+def test_quick_runs_killed_midway_then_rerun_equal_the_plain_paths(tmp_path: Path) -> None:
+    """`rkg build` / `rkg validate` killed at random points after an edit leave a store the
+    next run uses as it was or replaces: the reports and dumps still equal the plain path."""
+    import signal
+    import time
+
+    root = copy(QUERY_FIXTURE, tmp_path)
+    out = tmp_path / "dist"
+    prime(root, out)
+    rng = random.Random(11)
+    for attempt in range(6):
+        apply_edit(root, rng.choice(("title", "url", "year")), rng)
+        command = (
+            ["build", str(root), "--out", str(out)]
+            if attempt % 3 != 2
+            else ["validate", str(root), "--date", DAY.isoformat()]
+        )
+        process = subprocess.Popen(
+            [RKG, *command], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        time.sleep(rng.uniform(0.05, 1.2))
+        process.send_signal(signal.SIGKILL if attempt % 2 else signal.SIGINT)
+        process.wait(timeout=60)
+        fresh = Catalog.load(root)
+        report = quick_validate(root, DAY)
+        if report is None:
+            report = validate_and_keep(incremental.load(root), DAY)
+        assert_reports_equal(report, validate(fresh, DAY))
+        if quick_build(root, out) is None:
+            write_recording(incremental.load(root), out)
+        assert_dumps_equal(out, fresh)
