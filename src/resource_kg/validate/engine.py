@@ -267,7 +267,7 @@ def fast_parts(
         progress=progress,
         workers=workers,
     )
-    whole = whole_graph_checks(whole_keys(parts.every, plan), plan, store_cache)
+    whole = whole_graph_checks(whole_keys(parts.every, plan), plan, store_cache, workers=workers)
     out.whole, out.plan = whole, plan
     store_cache.save()
     return out
