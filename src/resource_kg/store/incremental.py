@@ -482,10 +482,7 @@ def build_entry(builder: GraphBuilder, tagger: Tagger, record: Record, known: se
 def duplicate_urls(
     builder: GraphBuilder, records: list[Record], known: set[str]
 ) -> list[Diagnostic]:
-    """The builder's same-url warnings: it warns on each record whose url an earlier one has.
-
-    Only the records whose url repeats another's matter; they may be given alone, in the
-    catalog's order."""
+    """The builder's same-url warnings: it warns on each record whose url an earlier one has."""
     first: dict[str, Record] = {}
     out: list[Diagnostic] = []
     for record in records:
