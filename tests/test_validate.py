@@ -540,7 +540,7 @@ def test_whole_graph_checks_on_named_triples_equal_the_full_store() -> None:
         run_facts,
         sparql_results,
     )
-    from resource_kg.validate.engine import whole_graph_checks
+    from resource_kg.validate.engine import Plan, whole_graph_checks, whole_keys
     from resource_kg.validate.focus import owners
 
     catalog = load("invalid/curation-duplicates")
@@ -558,7 +558,8 @@ def test_whole_graph_checks_on_named_triples_equal_the_full_store() -> None:
         ox.Quad(t.subject, t.predicate, t.object, run)
         for t in run_facts(catalog.settings.base, DAY)
     ]
-    mine = whole_graph_checks(parts, checks, facts, ResultCache(None, ""))
+    plan = Plan([], [], checks, facts, "")
+    mine = whole_graph_checks(whole_keys(parts.every, plan), plan, ResultCache(None, ""))
     names = {c.shape for c, _ in checks}
     full = [r for r in sparql_results(catalog, shapes, DAY) if r.shape in names]
     assert sorted(map(str, mine)) == sorted(map(str, full))

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from resource_kg.commands.common import ROOT_ARG, cli, err, load, out
 from resource_kg.config import check_output
+from resource_kg.printable import printable
 
 
 @cli.command()
@@ -49,16 +50,34 @@ def build(
     same validation as `rkg validate` runs on the built graph (exit 1 on a Violation).
     """
     from resource_kg.commands.validate import parse_date, run_validation
+    from resource_kg.store.dumps import quick_build, write_recording
+    from resource_kg.store.incremental import StoredCatalog
 
     day = parse_date(date_text)
     target = out_dir if out_dir is not None else root / "dist"
     check_output(root, target)
-    catalog = load(root, today=day, quiet=run_validate)
-    written = catalog.write(target)
-    counts = catalog.triples_per_graph()
+    quick = None if run_validate else quick_build(root, target, day)
+    if quick is not None:  # a few record files edited: their blocks anew, the others copied
+        for diag in quick.diagnostics:
+            err.print(f"warning: {printable(str(diag))}", markup=False)
+        records, triples, warnings, written = (
+            quick.records,
+            quick.triples,
+            len(quick.diagnostics),
+            quick.written,
+        )
+    else:
+        catalog = load(root, today=day, quiet=run_validate)
+        if isinstance(catalog, StoredCatalog):
+            written = write_recording(catalog, target)
+        else:
+            written = catalog.write(target)
+        records = len(catalog.records)
+        triples = sum(catalog.triples_per_graph().values())
+        warnings = len(catalog.diagnostics)
     err.print(
-        f"built {len(catalog.records)} resources, {sum(counts.values())} triples, "
-        f"{len(catalog.diagnostics)} warning(s) → " + ", ".join(str(p) for p in written),
+        f"built {records} resources, {triples} triples, "
+        f"{warnings} warning(s) → " + ", ".join(str(p) for p in written),
         markup=False,
     )
     if run_validate:

@@ -33,7 +33,7 @@ def run_validation(
     on: dt.date | None,
     *,
     engine: str = "fast",
-    incremental: bool = True,
+    incremental_run: bool = True,
 ) -> Report:
     """Validate with a progress bar on stderr; shared by `rkg validate` and `rkg build --validate`."""
     with Progress(
@@ -49,11 +49,15 @@ def run_validation(
         def tick(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
+        if isinstance(catalog, incremental.StoredCatalog) and incremental_run and engine == "fast":
+            from resource_kg.validate.quick import validate_and_keep
+
+            return validate_and_keep(catalog, on, progress=tick)
         return validate(
             catalog,
             on,
             engine=engine,
-            cache=cache_file(catalog.paths.root) if incremental and engine == "fast" else None,
+            cache=cache_file(catalog.paths.root) if incremental_run and engine == "fast" else None,
             progress=tick,
         )
 
@@ -155,10 +159,16 @@ def validate_command(
     if out_file is not None:
         check_output(root, out_file)
     cached = engine == "fast" and not no_cache
-    catalog = incremental.load(root) if cached else load(root, quiet=True, fresh=True)
-    keep(catalog)
-    gc.freeze()  # the catalog lives to the end: keep the collector (and forked workers) off it
-    report = run_validation(catalog, day, engine=engine, incremental=not no_cache)
+    report = None
+    if cached:  # a few record files edited: kept findings, the edited files checked anew
+        from resource_kg.validate.quick import quick_validate
+
+        report = quick_validate(root, day)
+    if report is None:
+        catalog = incremental.load(root) if cached else load(root, quiet=True, fresh=True)
+        keep(catalog)
+        gc.freeze()  # the catalog lives to the end: keep the collector (and forked workers) off it
+        report = run_validation(catalog, day, engine=engine, incremental_run=not no_cache)
     keep(report)
     text = report.render(fmt, severity=severity, verbose=verbose, fail_on=fail_on)
     if out_file is not None:

@@ -2,7 +2,8 @@
 
 `store.incremental.load(root)` gives the catalog, rebuilding only the records whose files
 changed; `store.querystore.open_store(root)` the on-disk pyoxigraph store of it, updated per
-record; `store.state` says where it lives and serializes runs; `store.fingerprint` decides
+record; `store.dumps` writes catalog.trig/.ttl from serialized blocks kept per record file;
+`store.state` says where it lives and serializes runs; `store.fingerprint` decides
 freshness by hashes. (Nothing is imported here, so that `validate` can use `store.state`
 without importing the loader that imports `validate`.)
 """

@@ -356,6 +356,16 @@ def read_records_of(root: Path, shown: str, data: bytes) -> list[Record]:
     return file_records
 
 
+def kept_records(root: Path, db: Any, memo: HashMemo, path: str, sha: str) -> list[Record] | None:
+    """The records of an unchanged file (content hash `sha`): decoded from its entries when
+    the store has them for these bytes, else read again; None when the file now differs."""
+    row = db.execute("SELECT sha, entries FROM files WHERE path = ?", (path,)).fetchone()
+    if row is not None and row[0] == sha:
+        return [e.record for e in decode_entries(row[1], path, {})]
+    now, data = read_file_bytes(memo, os.path.join(root, path), path)
+    return read_records_of(root, path, data) if now == sha else None
+
+
 def _entries_by_file(previous: StoredCatalog | None, context: str) -> dict[str, list[Entry]]:
     """An earlier load's entries per file, in record order (none when its context differs)."""
     if previous is None or previous.build_context != context:
@@ -556,8 +566,9 @@ def duplicate_urls(
 ) -> list[Diagnostic]:
     """The builder's same-url warnings: it warns on each record whose url an earlier one has.
 
-    `url_keys` (record id → its url's key) is read and filled: a version made from the one
-    before (`store.delta`) keeps the keys of its unchanged records."""
+    Only the records whose url repeats another's matter; they may be given alone, in the
+    catalog's order. `url_keys` (record id → its url's key) is read and filled: a version made
+    from the one before (`store.delta`) keeps the keys of its unchanged records."""
     first: dict[str, Record] = {}
     out: list[Diagnostic] = []
     keys: dict[str, str | None] = {} if url_keys is None else url_keys

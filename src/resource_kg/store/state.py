@@ -6,7 +6,8 @@ and CI set it); otherwise `$XDG_CACHE_HOME/resource-kg`, else `~/.cache/resource
 catalog folder gets a subfolder named after it and a hash of its absolute path.
 
 Everything kept is data: one SQLite database (record entries as JSON, validation results,
-what the on-disk query store holds) and one pyoxigraph on-disk store. SQLite commits are
+what the on-disk query store holds, the serialized blocks of the dumps per record file) and
+one pyoxigraph on-disk store. SQLite commits are
 atomic, so a run killed at any moment leaves the database as before or after its transaction;
 the query store carries a "clean" mark in the database that is cleared before it is touched
 and set again only after it is flushed, so a store killed mid-update is rebuilt, never used.
@@ -37,6 +38,16 @@ CREATE TABLE IF NOT EXISTS file_stats (
   path TEXT PRIMARY KEY, size INTEGER, mtime INTEGER, ctime INTEGER, ino INTEGER, dev INTEGER,
   sha TEXT NOT NULL, hashed INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, used INTEGER NOT NULL, hits INTEGER NOT NULL, body BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS dump_files (
+  path TEXT PRIMARY KEY, sha TEXT NOT NULL, ids TEXT NOT NULL, diagnostics TEXT NOT NULL,
+  pairs TEXT NOT NULL, subjects TEXT NOT NULL, quads INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS trig_blocks (
+  graph TEXT NOT NULL, subject TEXT NOT NULL, body BLOB NOT NULL, PRIMARY KEY (graph, subject)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS record_checks (
+  path TEXT PRIMARY KEY, sha TEXT NOT NULL, ids TEXT NOT NULL, findings TEXT NOT NULL,
+  focus TEXT NOT NULL, outside TEXT NOT NULL, whole TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS ttl_blocks (subject TEXT PRIMARY KEY, body BLOB NOT NULL) WITHOUT ROWID;
 """
 
 

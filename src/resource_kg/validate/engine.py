@@ -127,6 +127,84 @@ def default_workers() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
+@dataclass
+class Plan:
+    """Where each SPARQL check runs, the run's facts and the per-record cache context."""
+
+    batch: list[tuple[SparqlCheck, set[str]]]  # per batch of records
+    other: list[tuple[SparqlCheck, set[str]]]  # once, on the reference graphs
+    whole: list[tuple[SparqlCheck, set[str]]]  # once, on the triples they read
+    facts: list[ox.Quad]
+    context: str
+
+
+def local_predicates(shapes: Shapes) -> set[str]:
+    """Predicates of the patterns of record checks that do not start at `$this`: what decides,
+    from the data, whether such a check can run per batch (`_local`)."""
+    roots = set(shapes.record_roots)
+    return {
+        pred
+        for check in shapes.sparql
+        if set(owners(shapes, check)) <= roots
+        for this_subject, pred, _obj in check.patterns
+        if pred is not None and not this_subject
+    }
+
+
+def plan_checks(
+    shapes: Shapes,
+    on: dt.date,
+    base: str,
+    focus: dict[str, set[str]],
+    outside: dict[str, set[str]],
+    records: set[str],
+    reference: Sequence[QuadKey],
+) -> Plan:
+    """Sort the SPARQL checks into batch, reference-only and whole-graph ones."""
+    roots = set(shapes.record_roots)
+    plan = Plan([], [], [], [], "")
+    for check in shapes.sparql:
+        owned = owners(shapes, check)
+        nodes: set[str] = set()
+        for owner in owned:
+            nodes |= focus.get(owner, set())
+        if owned and set(owned) <= roots:
+            (plan.batch if _local(check, outside) else plan.whole).append((check, nodes))
+        elif nodes.isdisjoint(records):
+            plan.other.append((check, nodes))
+        else:  # a shape of other things that also reaches records: it sees every graph
+            plan.whole.append((check, nodes))
+    graph = ox.NamedNode(f"{base}graph/validation")
+    plan.facts = [ox.Quad(t.subject, t.predicate, t.object, graph) for t in run_facts(base, on)]
+    plan.context = cache_context(shapes, reference, on)
+    return plan
+
+
+def cache_context(shapes: Shapes, reference: Sequence[QuadKey], on: dt.date) -> str:
+    """What every kept result depends on besides the record: code, shapes, shared graphs, day."""
+    return (
+        f"{CACHE_VERSION} {code_fingerprint()} {shapes.digest} "
+        f"{record_digest(reference)} {on.isoformat()}"
+    )
+
+
+@dataclass
+class Results:
+    """Raw results of one run, per record (batch checks) and for the whole catalog."""
+
+    per_record: dict[str, list[RawResult]]
+    reference: list[RawResult]
+    whole: list[RawResult]
+    plan: Plan | None = None
+
+    def all(self) -> list[RawResult]:
+        return [
+            *(r for found in self.per_record.values() for r in found),
+            *self.reference,
+            *self.whole,
+        ]
+
+
 def fast_results(
     catalog: Catalog,
     shapes: Shapes,
@@ -139,74 +217,96 @@ def fast_results(
     parts: Parts | None = None,
     focus: dict[str, set[str]] | None = None,
 ) -> list[RawResult]:
-    """Batched core shapes + once-only shapes + whole-graph SPARQL; equal to the reference.
+    """Batched core shapes + once-only shapes + whole-graph SPARQL; equal to the reference."""
+    return fast_parts(
+        catalog,
+        shapes,
+        on,
+        batch_size=batch_size,
+        cache=cache,
+        progress=progress,
+        workers=workers,
+        parts=parts,
+        focus=focus,
+    ).all()
+
+
+def fast_parts(
+    catalog: Catalog,
+    shapes: Shapes,
+    on: dt.date,
+    *,
+    batch_size: int = DEFAULT_BATCH,
+    cache: Path | None = None,
+    progress: Progress | None = None,
+    workers: int | None = None,
+    parts: Parts | None = None,
+    focus: dict[str, set[str]] | None = None,
+) -> Results:
+    """`fast_results`, per record and for the whole catalog.
 
     Batches of records run in `workers` processes forked from this one (they inherit the
     catalog; only record ids go out and results come back). Shapes of concepts and terms and
     their SPARQL checks run once, whole-graph SPARQL checks on the triples they name."""
-    global _JOB
     parts = parts or parts_of(catalog)
     focus = focus if focus is not None else focus_from_keys(shapes, parts.every)
-    roots = set(shapes.record_roots)
     base = catalog.settings.base
     records = {f"<{resource_iri(base, rid)}>" for rid in parts.per_record}
-    batch_checks: list[tuple[SparqlCheck, set[str]]] = []
-    other_checks: list[tuple[SparqlCheck, set[str]]] = []
-    global_checks: list[tuple[SparqlCheck, set[str]]] = []
-    outside = _outside_reference(
+    outside = outside_reference(parts.every, parts.reference, local_predicates(shapes))
+    plan = plan_checks(shapes, on, base, focus, outside, records, parts.reference)
+    store_cache = ResultCache(cache, plan.context)
+    out = check_records(
+        catalog,
+        shapes,
         parts,
-        {
-            pred
-            for check in shapes.sparql
-            if set(owners(shapes, check)) <= roots
-            for this_subject, pred, _obj in check.patterns
-            if pred is not None and not this_subject
-        },
+        focus,
+        plan,
+        store_cache,
+        list(parts.per_record),
+        batch_size=batch_size,
+        progress=progress,
+        workers=workers,
     )
-    for check in shapes.sparql:
-        owned = owners(shapes, check)
-        nodes: set[str] = set()
-        for owner in owned:
-            nodes |= focus.get(owner, set())
-        if owned and set(owned) <= roots:
-            (batch_checks if _local(check, outside) else global_checks).append((check, nodes))
-        elif nodes.isdisjoint(records):
-            other_checks.append((check, nodes))
-        else:  # a shape of other things that also reaches records: it sees every graph
-            global_checks.append((check, nodes))
-    facts = [
-        ox.Quad(
-            t.subject,
-            t.predicate,
-            t.object,
-            ox.NamedNode(f"{catalog.settings.base}graph/validation"),
-        )
-        for t in run_facts(catalog.settings.base, on)
-    ]
-    context = (
-        f"{CACHE_VERSION} {code_fingerprint()} {shapes.digest} "
-        f"{record_digest(parts.reference)} {on.isoformat()}"
-    )
-    store_cache = ResultCache(cache, context)
-    results: list[RawResult] = []
+    whole = whole_graph_checks(whole_keys(parts.every, plan), plan, store_cache, workers=workers)
+    out.whole, out.plan = whole, plan
+    store_cache.save()
+    return out
+
+
+def check_records(
+    catalog: Catalog,
+    shapes: Shapes,
+    parts: Parts,
+    focus: dict[str, set[str]],
+    plan: Plan,
+    store_cache: ResultCache,
+    rids: list[str],
+    *,
+    batch_size: int = DEFAULT_BATCH,
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> Results:
+    """The batch checks of `rids` (kept results reused) and the reference-only checks."""
+    global _JOB
+    per_record: dict[str, list[RawResult]] = {}
     todo: list[tuple[str, str]] = []
-    for rid in parts.per_record:
+    for rid in rids:
         key = f"{rid} {parts.digest(rid)}"
         hit = store_cache.get(key)
         if hit is None:
             todo.append((rid, key))
         else:
-            results += hit
+            per_record[rid] = hit
     total = len(todo)
     if progress:
         progress(0, total)
     keys = dict(todo)
     batches = [[rid for rid, _ in todo[i : i + batch_size]] for i in range(0, total, batch_size)]
-    _JOB = _Job(catalog, shapes, parts, focus, batch_checks, facts)
+    _JOB = _Job(catalog, shapes, parts, focus, plan.batch, plan.facts)
     try:
         done = 0
         n = min(workers or default_workers(), len(batches))
-        if shapes.record_shapes or batch_checks:
+        if shapes.record_shapes or plan.batch:
             outputs: Iterable[list[tuple[str, list[RawResult]]]]
             if n > 1:
                 pool = multiprocessing.get_context("fork").Pool(n)
@@ -218,7 +318,7 @@ def fast_results(
                 for out in outputs:
                     for rid, mine in out:
                         store_cache.put(keys[rid], mine)
-                        results += mine
+                        per_record[rid] = mine
                     done += len(out)
                     if progress:
                         progress(done, total)
@@ -227,20 +327,18 @@ def fast_results(
                     pool.close()
                     pool.join()
         else:
-            for _rid, key in todo:
+            for rid, key in todo:
                 store_cache.put(key, [])
+                per_record[rid] = []
         # Shapes of concepts and terms: depend only on the reference graphs, cached with them.
         ref_key = "\0reference"
         hit = store_cache.get(ref_key)
         if hit is None:
-            hit = _reference_checks(_JOB, other_checks)
+            hit = _reference_checks(_JOB, plan.other)
             store_cache.put(ref_key, hit)
-        results += hit
     finally:
         _JOB = None
-    results += whole_graph_checks(parts, global_checks, facts, store_cache)
-    store_cache.save()
-    return results
+    return Results(per_record, hit, [])
 
 
 def _reference_checks(job: _Job, checks: list[tuple[SparqlCheck, set[str]]]) -> list[RawResult]:
@@ -258,16 +356,18 @@ def _reference_checks(job: _Job, checks: list[tuple[SparqlCheck, set[str]]]) -> 
     return out
 
 
-def _outside_reference(parts: Parts, predicates: set[str]) -> dict[str, set[str]]:
+def outside_reference(
+    keys: Iterable[QuadKey], reference: Sequence[QuadKey], predicates: set[str]
+) -> dict[str, set[str]]:
     """For each predicate, the objects (keys) of its triples outside the reference graphs:
     the triples of records (and derived nodes) that a batch holds only in part."""
     wanted = {f"<{iri}>" for iri in predicates}
     out: dict[str, set[str]] = {}
     if not wanted:
         return out
-    reference = set(parts.reference)
-    for key in parts.every:
-        if key[2] in wanted and key not in reference:
+    kept = set(reference)
+    for key in keys:
+        if key[2] in wanted and key not in kept:
             out.setdefault(key[2][1:-1], set()).add(key[3])
     return out
 
@@ -289,47 +389,121 @@ def _local(check: SparqlCheck, outside: dict[str, set[str]]) -> bool:
     return True
 
 
+def whole_predicates(plan: Plan) -> dict[str, set[str] | None] | None:
+    """What the whole-graph checks' triple patterns can match: predicate (N-Triples) → the
+    constant objects of its patterns (None: any object); None: any triple (a variable
+    predicate, a negated or a zero-length path)."""
+    wanted: dict[str, set[str] | None] = {}
+    for check, _ in plan.whole:
+        if check.reads is None:
+            return None
+        for iri in check.reads:
+            wanted.setdefault(f"<{iri}>", set())
+        for _this, pred, obj in check.patterns:
+            if pred is None:
+                return None
+            objs = wanted.get(f"<{pred}>")
+            if obj is None or objs is None:
+                wanted[f"<{pred}>"] = None
+            else:
+                objs.add(obj)
+    return wanted
+
+
+def matches(wanted: dict[str, set[str] | None], key: QuadKey) -> bool:
+    """Whether a whole-graph pattern can match `key` (see `whole_predicates`)."""
+    if key[2] not in wanted:
+        return False
+    objs = wanted[key[2]]
+    return objs is None or key[3] in objs
+
+
+def whole_keys(keys: Sequence[QuadKey], plan: Plan) -> list[QuadKey]:
+    """Of `keys`, those the whole-graph checks can match, in the order given."""
+    if not plan.whole:
+        return []
+    wanted = whole_predicates(plan)
+    return list(keys) if wanted is None else [k for k in keys if matches(wanted, k)]
+
+
+def nquads(keys: Iterable[QuadKey]) -> str:
+    """Keys as N-Quads lines (what a store of them is loaded from)."""
+    return "".join([f"{s} {p} {o} {g} .\n" for g, s, p, o in keys])
+
+
+def whole_key(text_digest: str, plan: Plan) -> str:
+    """The cache key of the whole-graph results: the hash of their triples' N-Quads text
+    (`text_digest`) and each check's focus nodes."""
+    digest = hashlib.sha256(text_digest.encode())
+    for check, focus in plan.whole:
+        digest.update(f"\0{check}\0{len(focus)}\0".encode())
+        digest.update("\n".join(sorted(focus)).encode())
+    return f"\0whole-graph {digest.hexdigest()}"
+
+
+def text_digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+_WHOLE: list[Any] = []  # (store, checks) while whole-graph checks run in forked workers
+
+
+def _run_whole(index: int) -> list[RawResult]:
+    store, checks = _WHOLE[0]
+    check, focus = checks[index]
+    return check_rows(store, check, focus)
+
+
 def whole_graph_checks(
-    parts: Parts,
-    checks: list[tuple[SparqlCheck, set[str]]],
-    facts: list[ox.Quad],
+    text: list[QuadKey] | str | Callable[[], str],
+    plan: Plan,
     cache: ResultCache,
+    *,
+    digest: str | None = None,
+    workers: int | None = None,
 ) -> list[RawResult]:
     """Checks that compare records with each other, on the triples their patterns can match.
 
     A triple pattern with a constant predicate can only match triples with that predicate, so
-    a store of those triples answers the query as the whole graph does (url, title, id and
-    type: ≈ 4 of 39 triples a resource). `SparqlCheck.reads`, from the parsed query, lists
-    them; a query with a variable predicate, a negated or a zero-length path gets every triple.
-    The results are cached under a hash of those triples and the focus nodes: editing
-    summaries leaves them valid, editing a title reruns the checks (≈ 3 s at 100k)."""
+    a store of those triples (`whole_keys`, given as keys, as their N-Quads text or as a
+    function giving it) answers the query as the whole graph does (url, title, id and type:
+    ≈ 4 of 39 triples a resource). `SparqlCheck.reads`, from the parsed query, lists them; a
+    query with a variable predicate, a negated or a zero-length path gets every triple. The
+    results are cached under a hash of that text (`digest` when the caller knows it) and the
+    focus nodes: editing summaries leaves them valid, editing a title reruns the checks, one
+    per worker process (forked after the store is loaded)."""
+    checks = plan.whole
     if not checks:
         return []
-    wanted: set[str] | None = set()
-    for check, _ in checks:
-        if check.reads is None:
-            wanted = None
-            break
-        assert wanted is not None
-        wanted |= {f"<{iri}>" for iri in check.reads}
-    keys = parts.every if wanted is None else [k for k in parts.every if k[2] in wanted]
-    # In the order the catalog holds them: the same inputs give the same text (another order
-    # would only miss the cache).
-    text = "".join([f"{s} {p} {o} {g} .\n" for g, s, p, o in keys]).encode()
-    digest = hashlib.sha256(text)
-    for check, focus in checks:
-        digest.update(f"{check}\0{len(focus)}\0".encode())
-        digest.update("\n".join(sorted(focus)).encode())
-    key = f"\0whole-graph {digest.hexdigest()}"
+    made: list[str] = []
+
+    def data() -> str:
+        if not made:
+            made.append(
+                text() if callable(text) else text if isinstance(text, str) else nquads(text)
+            )
+        return made[0]
+
+    key = whole_key(digest if digest is not None else text_digest(data()), plan)
     hit = cache.get(key)
     if hit is not None:
         return hit
     store = ox.Store()
-    store.load(text, format=ox.RdfFormat.N_QUADS)
-    store.extend(facts)
+    store.load(data().encode(), format=ox.RdfFormat.N_QUADS)
+    store.extend(plan.facts)
     out: list[RawResult] = []
-    for check, focus in checks:
-        out += check_rows(store, check, focus)
+    n = min(workers or default_workers(), len(checks))
+    if n > 1:
+        _WHOLE.append((store, checks))
+        try:
+            with multiprocessing.get_context("fork").Pool(n) as pool:
+                for found in pool.map(_run_whole, range(len(checks))):
+                    out += found
+        finally:
+            _WHOLE.clear()
+    else:
+        for check, focus in checks:
+            out += check_rows(store, check, focus)
     cache.put(key, out)
     return out
 

@@ -14,7 +14,7 @@ from resource_kg.validate.mapping import Mapper, one_per_problem
 from resource_kg.validate.parts import parts_of
 from resource_kg.validate.plan import PLANS, plans_json, read_plans
 from resource_kg.validate.reference import reference_results
-from resource_kg.validate.report import SORT_KEY, Report
+from resource_kg.validate.report import SORT_KEY, Finding, Report
 from resource_kg.validate.shapes import META_CHECKED, Shapes, load_shapes
 from resource_kg.validate.terms import curie
 
@@ -40,18 +40,7 @@ def validate(
     processes check batches when there is more than one batch.
     """
     day = on or dt.date.today()
-    checked = cache / "shapes-checked.txt" if cache is not None else None
-    if checked is not None and checked.is_file():  # meta-SHACL passed on these shapes before
-        META_CHECKED.update(checked.read_text(encoding="utf-8").split())
-    plans = cache / "shape-plans.json" if cache is not None else None
-    if plans is not None:
-        read_plans(plans)
-    known = set(PLANS)
-    shapes = shapes or load_shapes(catalog.paths.shapes, catalog.paths.root)
-    if checked is not None and shapes.digest in META_CHECKED:
-        write_atomic(checked, shapes.digest + "\n")
-    if plans is not None and (set(PLANS) != known or not plans.is_file()):
-        write_atomic(plans, plans_json())
+    shapes = shapes or prepare_shapes(catalog.paths.shapes, catalog.paths.root, cache)
     if engine not in ("fast", "pyshacl"):
         raise ValidationError(f"unknown engine {engine!r}; use fast or pyshacl")
     parts = parts_of(catalog)
@@ -71,15 +60,38 @@ def validate(
             focus=focus,
         )
     mapper = Mapper(catalog, day)
-    findings = one_per_problem({f for r in raw for f in mapper.findings(r)})
-    counts = focus_counts(shapes, focus)
-    return Report(
-        sorted(findings, key=SORT_KEY),
-        day,
-        len(catalog.records),
-        counts,
-        catalog.settings.base,
-    )
+    findings = {f for r in raw for f in mapper.findings(r)}
+    return report_of(findings, day, len(catalog.records), shapes, focus, catalog.settings.base)
+
+
+def prepare_shapes(folder: Path, root: Path, cache: Path | None) -> Shapes:
+    """The catalog's shapes, meta-SHACL and the SPARQL plans remembered in `cache`."""
+    checked = cache / "shapes-checked.txt" if cache is not None else None
+    if checked is not None and checked.is_file():  # meta-SHACL passed on these shapes before
+        META_CHECKED.update(checked.read_text(encoding="utf-8").split())
+    plans = cache / "shape-plans.json" if cache is not None else None
+    if plans is not None:
+        read_plans(plans)
+    known = set(PLANS)
+    shapes = load_shapes(folder, root)
+    if checked is not None and shapes.digest in META_CHECKED:
+        write_atomic(checked, shapes.digest + "\n")
+    if plans is not None and (set(PLANS) != known or not plans.is_file()):
+        write_atomic(plans, plans_json())
+    return shapes
+
+
+def report_of(
+    findings: set[Finding],
+    day: dt.date,
+    records: int,
+    shapes: Shapes,
+    focus: dict[str, set[str]],
+    base: str,
+) -> Report:
+    """The report of a run's findings: one per problem, in report order."""
+    kept = one_per_problem(findings)
+    return Report(sorted(kept, key=SORT_KEY), day, records, focus_counts(shapes, focus), base)
 
 
 def focus_counts(shapes: Shapes, targets: dict[str, set[str]]) -> dict[str, int]:

@@ -1,0 +1,543 @@
+"""catalog.trig and catalog.ttl written from serialized blocks the store keeps per record file.
+
+pyoxigraph writes a sorted TriG as one block of lines per (graph, subject) and a sorted Turtle
+as one block per subject; a block's bytes depend on that subject's triples and the prefixes
+alone (literals are escaped, so every line break in the output is the serializer's own). A
+store-backed build (`write_recording`) cuts pyoxigraph's output into these blocks as it writes
+it and keeps the blocks of each record's subjects, with a summary of each record file (its
+ids, url keys, content warnings, subjects and quad count). After a few edits `quick_build`
+serializes only the edited files' records with pyoxigraph and copies every other block as
+bytes, merged in the same sorted order: the files are byte-identical to a full write.
+
+Anything it cannot vouch for goes to the full path: another build context, record files or
+ids that appeared or vanished, more than `QUICK_LIMIT` edited files, a subject that two record
+files or a record and the shared graphs both write. The blocks and summaries change in one
+SQLite transaction, and the outputs are written atomically afterwards.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, cast
+
+import orjson
+import pyoxigraph as ox
+
+from resource_kg.catalog import MANIFEST
+from resource_kg.errors import Diagnostic
+from resource_kg.files import atomic_outputs
+from resource_kg.graph import PREFIXES, QuadKey, url_key
+from resource_kg.records import Record
+from resource_kg.store.fingerprint import HashMemo
+from resource_kg.store.incremental import (
+    Entry,
+    StoredCatalog,
+    build_entry,
+    duplicate_urls,
+    kept_records,
+    read_file_bytes,
+    read_records_of,
+    scan,
+    setup,
+)
+from resource_kg.store.state import connect, get_meta, locked, set_meta
+from resource_kg.tagging import Tagger
+
+#: Bumped when the blocks or summaries change shape.
+DUMPS_FORMAT = "dumps 1"
+#: Above this many edited record files the full write is as quick.
+QUICK_LIMIT = 2000
+#: One TriG block: a subject line (one tab) and its continuation lines (two tabs).
+_TRIG_BLOCK = re.compile(rb"^\t[^\t][^\n]*\n(?:\t\t[^\n]*\n)*", re.M)
+#: One Turtle block: a subject line (no tab, not a prefix) and its lines (one tab).
+_TTL_BLOCK = re.compile(rb"^[^\t@\n][^\n]*\n(?:\t[^\n]*\n)*", re.M)
+
+
+class NotSplittable(Exception):
+    """pyoxigraph's output did not cut into one block per subject as expected."""
+
+
+_END = object()
+
+
+class _Cutter:
+    """A file-like sink for `ox.serialize`: passes the bytes on and cuts them into blocks,
+    handing each to `keep` with its name (the next of `names`: one per block, in order)."""
+
+    def __init__(
+        self,
+        out: IO[bytes] | None,
+        pattern: re.Pattern[bytes],
+        names: Iterator[Any],
+        keep: Callable[[Any, bytes], None],
+    ) -> None:
+        self.out = out
+        self.pattern = pattern
+        self.names = names
+        self.keep = keep
+        self.buf = b""
+
+    def _block(self, block: bytes) -> None:
+        name = next(self.names, _END)
+        if name is _END:
+            raise NotSplittable("more blocks than subjects")
+        self.keep(name, block)
+
+    def write(self, data: bytes) -> int:
+        if self.out is not None:
+            self.out.write(data)
+        buf = self.buf + data
+        end = buf.rfind(b"\n") + 1
+        cut = end
+        for match in self.pattern.finditer(buf, 0, end):
+            if match.end() == end:  # more continuation lines may follow in the next chunk
+                cut = match.start()
+                break
+            self._block(match.group())
+        self.buf = buf[cut:]
+        return len(data)
+
+    def flush(self) -> None:
+        if self.out is not None:
+            self.out.flush()
+
+    def close(self) -> None:
+        for match in self.pattern.finditer(self.buf):
+            self._block(match.group())
+        self.buf = b""
+        if next(self.names, _END) is not _END:
+            raise NotSplittable("fewer blocks than subjects")
+
+
+def _pairs(keys: Iterable[QuadKey]) -> Iterator[tuple[str, str]]:
+    """The distinct (graph, subject) of sorted keys, in order."""
+    last: tuple[str, str] | None = None
+    for g, s, _p, _o in keys:
+        if last is None or last[0] != g or last[1] != s:
+            last = (g, s)
+            yield last
+
+
+def _subjects(triples: Iterable[tuple[str, str, str]]) -> Iterator[str]:
+    last: str | None = None
+    for s, _p, _o in triples:
+        if s != last:
+            last = s
+            yield s
+
+
+def serialize_trig(
+    keys: list[QuadKey], table: Any, out: IO[bytes] | None, keep: Callable[[Any, bytes], None]
+) -> None:
+    """pyoxigraph's TriG of sorted distinct `keys` to `out`, each (graph, subject) block kept."""
+    cutter = _Cutter(out, _TRIG_BLOCK, _pairs(keys), keep)
+    terms = table.terms
+    quads = (ox.Quad(terms[s], terms[p], terms[o], terms[g]) for g, s, p, o in keys)
+    ox.serialize(quads, cast(IO[bytes], cutter), format=ox.RdfFormat.TRIG, prefixes=PREFIXES)
+    cutter.close()
+
+
+def serialize_ttl(
+    triples: list[tuple[str, str, str]],
+    table: Any,
+    out: IO[bytes] | None,
+    keep: Callable[[Any, bytes], None],
+) -> None:
+    """pyoxigraph's Turtle of sorted distinct triple keys to `out`, each subject block kept."""
+    cutter = _Cutter(out, _TTL_BLOCK, _subjects(triples), keep)
+    terms = table.terms
+    made = (ox.Triple(terms[s], terms[p], terms[o]) for s, p, o in triples)
+    ox.serialize(made, cast(IO[bytes], cutter), format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
+    cutter.close()
+
+
+@dataclass
+class Pieces:
+    """Serialized blocks of some quads: TriG per (graph, subject), Turtle per subject."""
+
+    trig: list[tuple[tuple[str, str], bytes]]
+    ttl: list[tuple[str, bytes]]
+
+
+def pieces(keys: Iterable[QuadKey], table: Any) -> Pieces:
+    """The blocks of `keys` (any order, repeats allowed), serialized by pyoxigraph."""
+    quads = sorted(set(keys))
+    made = Pieces([], [])
+    serialize_trig(quads, table, None, lambda name, body: made.trig.append((name, body)))
+    triples = sorted({k[1:] for k in quads})
+    serialize_ttl(triples, table, None, lambda name, body: made.ttl.append((name, body)))
+    return made
+
+
+# ---------------------------------------------------------------- what the store keeps
+
+
+@dataclass
+class FileSummary:
+    """What a build needs of one record file without decoding its entries."""
+
+    ids: list[str]
+    urls: list[str | None]  # url_key of each record's url
+    diagnostics: list[Diagnostic]
+    pairs: list[tuple[str, str]]  # (graph, subject) of its TriG blocks
+    subjects: list[str]  # subjects of its Turtle blocks
+    quads: int  # distinct quads of its records
+
+
+def summarize(entries: list[Entry]) -> FileSummary:
+    keys = [k for e in entries for k in (*e.keys, *e.derived)]
+    quads = set(keys)
+    return FileSummary(
+        [e.record.id for e in entries],
+        [_url_of(e.record) for e in entries],
+        [d for e in entries for d in e.diagnostics],
+        sorted({(k[0], k[1]) for k in quads}),
+        sorted({k[1] for k in quads}),
+        len(quads),
+    )
+
+
+def _url_of(record: Record) -> str | None:
+    url = record.get_text("url")
+    return None if url is None else url_key(url)
+
+
+def _encode(summary: FileSummary) -> tuple[str, str, str, str, int]:
+    diags = [[d.record_id, d.line, d.field, d.message] for d in summary.diagnostics]
+    return (
+        orjson.dumps([summary.ids, summary.urls]).decode(),
+        orjson.dumps(diags).decode(),
+        orjson.dumps(summary.pairs).decode(),
+        orjson.dumps(summary.subjects).decode(),
+        summary.quads,
+    )
+
+
+def _decode_all(texts: Iterable[str]) -> list[Any]:
+    """Many JSON texts decoded in one call (100k calls cost more than the decoding)."""
+    return list(orjson.loads("[" + ",".join(texts) + "]"))
+
+
+# ---------------------------------------------------------------- the full write
+
+
+class _Rows:
+    """Blocks of record subjects going into the database in batches (one open transaction)."""
+
+    def __init__(self, db: sqlite3.Connection, sql: str, owned: set[Any], flat: bool) -> None:
+        self.db, self.sql, self.owned, self.flat = db, sql, owned, flat
+        self.rows: list[tuple[Any, ...]] = []
+
+    def keep(self, name: Any, body: bytes) -> None:
+        if name in self.owned:
+            self.rows.append((*name, body) if self.flat else (name, body))
+            if len(self.rows) >= 10000:
+                self.done()
+
+    def done(self) -> None:
+        self.db.executemany(self.sql, self.rows)
+        self.rows = []
+
+
+def write_recording(catalog: StoredCatalog, out: Path | str) -> list[Path]:
+    """`catalog.write(out)`, keeping each record file's blocks in the store for `quick_build`.
+
+    The bytes written are pyoxigraph's, as `Catalog.write` streams them; they are cut into
+    blocks on the way, and go into the store in the transaction that ends once both files are
+    in place. When a subject belongs to no single record file no block is kept (the next build
+    writes in full again)."""
+    out = Path(out)
+    written = [out / "catalog.trig", out / "catalog.ttl"]
+    table = catalog.quad_table
+    per_file: dict[str, list[Entry]] = {}
+    for record in catalog.records:
+        per_file.setdefault(record.file, []).append(catalog.entries[record.id])
+    summaries: dict[str, tuple[str, FileSummary]] = {}
+    owner: dict[str, str] = {}
+    ok = True
+    for path, entries in per_file.items():
+        summary = summarize(entries)
+        summaries[path] = (catalog.file_hashes[path], summary)
+        for s in summary.subjects:
+            ok = ok and owner.setdefault(s, path) == path
+    keys = table.keys
+    if ok and sum(n.quads for _, n in summaries.values()) != sum(1 for k in keys if k[1] in owner):
+        ok = False  # a shared quad has a record's subject: its blocks are not the record's alone
+    pairs = {p for _, n in summaries.values() for p in n.pairs} if ok else set()
+    db = connect(catalog.state_folder)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            set_meta(db, "dumps_context", "")
+            for name in ("trig_blocks", "ttl_blocks", "dump_files"):
+                db.execute(f"DELETE FROM {name}")  # noqa: S608 - fixed table names
+            trig = _Rows(db, _INSERT_TRIG, pairs, True)
+            ttl = _Rows(db, _INSERT_TTL, set(owner) if ok else set(), False)
+            with atomic_outputs(written, out / MANIFEST) as (trig_out, ttl_out):
+                serialize_trig(keys, table.table, trig_out, trig.keep)
+                serialize_ttl(table.triple_keys(), table.table, ttl_out, ttl.keep)
+            if ok:
+                trig.done()
+                ttl.done()
+                _save_summaries(db, summaries)
+                set_meta(db, "dumps_context", f"{DUMPS_FORMAT} {catalog.build_context}")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+    finally:
+        db.close()
+    return written
+
+
+_INSERT_TRIG = "INSERT INTO trig_blocks (graph, subject, body) VALUES (?, ?, ?)"
+_INSERT_TTL = "INSERT INTO ttl_blocks (subject, body) VALUES (?, ?)"
+
+
+def _save_summaries(db: sqlite3.Connection, summaries: dict[str, tuple[str, FileSummary]]) -> None:
+    db.executemany(
+        "INSERT OR REPLACE INTO dump_files (path, sha, ids, diagnostics, pairs, subjects, quads)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(path, sha, *_encode(s)) for path, (sha, s) in sorted(summaries.items())],
+    )
+
+
+# ---------------------------------------------------------------- the quick write
+
+
+@dataclass
+class Built:
+    """What `rkg build` reports of a quick build."""
+
+    written: list[Path]
+    records: int
+    triples: int
+    diagnostics: list[Diagnostic]
+
+
+def quick_build(root: Path | str, out: Path | str, today: dt.date | None = None) -> Built | None:
+    """Write the dumps from the kept blocks and the edited files alone, or None when the full
+    path is needed (nothing is written then)."""
+    root = Path(root)
+    with locked(root) as folder:
+        db = connect(folder)
+        try:
+            return _quick(root, Path(out), today, db)
+        except NotSplittable:
+            return None
+        finally:
+            db.close()
+
+
+def _quick(root: Path, out: Path, today: dt.date | None, db: sqlite3.Connection) -> Built | None:
+    up = setup(root, today)
+    if get_meta(db, "dumps_context") != f"{DUMPS_FORMAT} {up.context}":
+        return None
+    memo = HashMemo(db)
+    hashes: dict[str, str] = {}
+    read: dict[str, bytes] = {}
+    for shown, sha, data in scan(root, up.paths, memo):
+        hashes[shown] = sha
+        if data is not None:
+            read[shown] = data
+    rows = {
+        path: (sha, ids, diags)
+        for path, sha, ids, diags in db.execute(
+            "SELECT path, sha, ids, diagnostics FROM dump_files"
+        )
+    }
+    if rows.keys() != hashes.keys():
+        return None  # record files appeared or vanished
+    changed = [p for p, sha in hashes.items() if rows[p][0] != sha]
+    if len(changed) > QUICK_LIMIT:
+        return None
+    for p in changed:
+        if p not in read:  # its recorded hash is vouched for, but differs from the summary's
+            hashes[p], read[p] = read_file_bytes(memo, os.path.join(root, p), p)
+    paths = list(hashes)
+    ids_urls = dict(zip(paths, _decode_all(rows[p][1] for p in paths), strict=True))
+    new_records = {p: read_records_of(root, p, read[p]) for p in changed}
+    old_ids = sorted(rid for p in changed for rid in ids_urls[p][0])
+    if old_ids != sorted(r.id for rs in new_records.values() for r in rs):
+        return None  # ids appeared or vanished: replaced_by and duplicates need every record
+    known = {rid for p in hashes for rid in ids_urls[p][0]}
+    tagger = Tagger(up.lexicon)
+    fresh: dict[str, tuple[str, FileSummary]] = {}
+    new_trig: list[tuple[tuple[str, str], bytes]] = []
+    new_ttl: list[tuple[str, bytes]] = []
+    built: dict[str, list[Entry]] = {}
+    for p in changed:
+        entries = [build_entry(up.builder, tagger, r, known) for r in new_records[p]]
+        built[p] = entries
+        summary = summarize(entries)
+        fresh[p] = (hashes[p], summary)
+        ids_urls[p] = [summary.ids, summary.urls]
+        made = pieces((k for e in entries for k in (*e.keys, *e.derived)), up.builder.table)
+        new_trig += made.trig
+        new_ttl += made.ttl
+    diagnostics = [d for p in changed for d in fresh[p][1].diagnostics]
+    kept = [p for p in paths if p not in fresh]
+    for p, found in zip(kept, _decode_all(rows[p][2] for p in kept), strict=True):
+        diagnostics += [Diagnostic(p, line, rid, field, msg) for rid, line, field, msg in found]
+    diagnostics += _repeated_urls(root, up, db, memo, hashes, ids_urls, built, known)
+    shared_keys = [*up.ontology, *up.shared]
+    up.builder.activity_keys(shared_keys)
+    shared = pieces(shared_keys, up.builder.table)
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        for p in changed:
+            old = db.execute("SELECT pairs, subjects FROM dump_files WHERE path = ?", (p,))
+            pairs, subjects = old.fetchone()
+            db.executemany(
+                "DELETE FROM trig_blocks WHERE graph = ? AND subject = ?",
+                [tuple(x) for x in orjson.loads(pairs)],
+            )
+            db.executemany(
+                "DELETE FROM ttl_blocks WHERE subject = ?", [(s,) for s in orjson.loads(subjects)]
+            )
+        db.executemany(_INSERT_TRIG, [(g, sub, body) for (g, sub), body in new_trig])
+        db.executemany(_INSERT_TTL, new_ttl)
+        _save_summaries(db, fresh)
+    except sqlite3.IntegrityError:
+        db.execute("ROLLBACK")
+        return None  # two record files write one subject
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+    memo.save()
+    written = [out / "catalog.trig", out / "catalog.ttl"]
+    with atomic_outputs(written, out / MANIFEST) as (trig_out, ttl_out):
+        _write_trig(db, shared.trig, up.builder.table, trig_out)  # NotSplittable: a record's
+        _write_ttl(db, shared.ttl, ttl_out)  # subject in the shared graphs; the full path merges
+    triples = len(set(shared_keys)) + sum(
+        fresh[p][1].quads if p in fresh else n
+        for p, n in db.execute("SELECT path, quads FROM dump_files")
+    )
+    records = sum(len(v[0]) for v in ids_urls.values())
+    return Built(written, records, triples, sorted(diagnostics))
+
+
+def _repeated_urls(
+    root: Path,
+    up: Any,
+    db: sqlite3.Connection,
+    memo: HashMemo,
+    hashes: dict[str, str],
+    ids_urls: dict[str, list[Any]],
+    built: dict[str, list[Entry]],
+    known: set[str],
+) -> list[Diagnostic]:
+    """The builder's same-url warnings, from the records whose url key repeats another's."""
+    count: dict[str, int] = {}
+    for p in hashes:
+        for key in ids_urls[p][1]:
+            if key is not None:
+                count[key] = count.get(key, 0) + 1
+    files = [p for p in hashes if any(k is not None and count[k] > 1 for k in ids_urls[p][1])]
+    involved: list[Record] = []
+    for p in files:
+        involved += _records_of(root, db, memo, p, hashes[p], built)
+    return duplicate_urls(up.builder, involved, known)
+
+
+def _records_of(
+    root: Path,
+    db: sqlite3.Connection,
+    memo: HashMemo,
+    path: str,
+    sha: str,
+    built: dict[str, list[Entry]],
+) -> list[Record]:
+    """The records of one file: built this run, kept in the store, or read again."""
+    if path in built:
+        return [e.record for e in built[path]]
+    found = kept_records(root, db, memo, path, sha)
+    if found is None:
+        raise NotSplittable(f"{path} changed during the build")
+    return found
+
+
+def _header(fmt: ox.RdfFormat) -> bytes:
+    """The prefix lines pyoxigraph starts a serialization with."""
+    any_iri = ox.NamedNode("urn:x")
+    text = (
+        ox.serialize(
+            [ox.Quad(any_iri, any_iri, any_iri, any_iri)],
+            format=ox.RdfFormat.TRIG,
+            prefixes=PREFIXES,
+        )
+        if fmt == ox.RdfFormat.TRIG
+        else ox.serialize([ox.Triple(any_iri, any_iri, any_iri)], format=fmt, prefixes=PREFIXES)
+    )
+    assert text is not None
+    return b"".join(line for line in text.splitlines(keepends=True) if line.startswith(b"@"))
+
+
+def _graph_lines(graph: str, table: Any) -> tuple[bytes, bytes]:
+    """How pyoxigraph opens and closes a graph in TriG."""
+    any_iri = ox.NamedNode("urn:x")
+    text = ox.serialize(
+        [ox.Quad(any_iri, any_iri, any_iri, table.terms[graph])],
+        format=ox.RdfFormat.TRIG,
+        prefixes=PREFIXES,
+    )
+    assert text is not None
+    lines = [line for line in text.splitlines(keepends=True) if not line.startswith(b"@")]
+    if len(lines) != 3:
+        raise NotSplittable("unexpected TriG layout")
+    return lines[0], lines[2]
+
+
+def _copy(rows: sqlite3.Cursor, shared: list[tuple[str, bytes]], out: IO[bytes]) -> None:
+    """Stored (subject, block) rows, in subject order, with the shared blocks merged in; the
+    same subject in both cannot be copied (NotSplittable)."""
+    j, n = 0, len(shared)
+    while True:
+        chunk = rows.fetchmany(4096)
+        if not chunk:
+            break
+        if j < n and shared[j][0] <= chunk[-1][0]:  # shared blocks go among these rows
+            parts: list[bytes] = []
+            for subject, body in chunk:
+                while j < n and shared[j][0] <= subject:
+                    if shared[j][0] == subject:
+                        raise NotSplittable(
+                            f"{subject} is written by a record and the shared graphs"
+                        )
+                    parts.append(shared[j][1])
+                    j += 1
+                parts.append(body)
+            out.write(b"".join(parts))
+        else:
+            out.write(b"".join([body for _subject, body in chunk]))
+    out.write(b"".join(body for _subject, body in shared[j:]))
+
+
+def _write_trig(
+    db: sqlite3.Connection,
+    shared: list[tuple[tuple[str, str], bytes]],
+    table: Any,
+    out: IO[bytes],
+) -> None:
+    out.write(_header(ox.RdfFormat.TRIG))
+    stored = [g for (g,) in db.execute("SELECT DISTINCT graph FROM trig_blocks")]
+    for graph in sorted({*stored, *(g for (g, _s), _b in shared)}):
+        opening, close = _graph_lines(graph, table)
+        out.write(opening)
+        rows = db.execute(
+            "SELECT subject, body FROM trig_blocks WHERE graph = ? ORDER BY subject", (graph,)
+        )
+        _copy(rows, [(s, body) for (g, s), body in shared if g == graph], out)
+        out.write(close)
+
+
+def _write_ttl(db: sqlite3.Connection, shared: list[tuple[str, bytes]], out: IO[bytes]) -> None:
+    out.write(_header(ox.RdfFormat.TURTLE))
+    _copy(db.execute("SELECT subject, body FROM ttl_blocks ORDER BY subject"), shared, out)
