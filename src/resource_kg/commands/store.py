@@ -18,7 +18,9 @@ def store_command(root: Path, clear: bool) -> None:
     """Where the catalog store of ROOT lives, what it holds, and how to clear it.
 
     Every command reads the catalog through one store: the parsed records and their triples,
-    per-record validation results, and an on-disk pyoxigraph store for queries. It lives in
+    per-record validation results (with the triples the catalog-wide checks read), the
+    serialized blocks of catalog.trig and catalog.ttl per record (so a build after a few
+    edits serializes only those), and an on-disk pyoxigraph store for queries. It lives in
     the user's cache folder (RKG_CACHE_DIR, else $XDG_CACHE_HOME/resource-kg, else
     ~/.cache/resource-kg), never in the catalog folder, and holds data only (SQLite and
     pyoxigraph files), never code. An entry is reused only while the bytes it was built from
