@@ -43,7 +43,7 @@ from resource_kg.store.incremental import (
     kept_records,
     read_file_bytes,
     read_records_of,
-    scan,
+    scan_hashes,
     setup,
 )
 from resource_kg.store.state import connect, get_meta, locked, set_meta
@@ -340,12 +340,7 @@ def _quick(root: Path, out: Path, today: dt.date | None, db: sqlite3.Connection)
     if get_meta(db, "dumps_context") != f"{DUMPS_FORMAT} {up.context}":
         return None
     memo = HashMemo(db)
-    hashes: dict[str, str] = {}
-    read: dict[str, bytes] = {}
-    for shown, sha, data in scan(root, up.paths, memo):
-        hashes[shown] = sha
-        if data is not None:
-            read[shown] = data
+    hashes, read = scan_hashes(root, up.paths, memo)
     rows = {
         path: (sha, ids, diags)
         for path, sha, ids, diags in db.execute(

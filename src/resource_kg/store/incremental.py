@@ -302,6 +302,18 @@ def scan(root: Path, paths: Any, memo: HashMemo) -> Iterator[tuple[str, str, byt
         yield shown, *read_file_bytes(memo, path, shown)
 
 
+def scan_hashes(root: Path, paths: Any, memo: HashMemo) -> tuple[dict[str, str], dict[str, bytes]]:
+    """`scan` gathered: every record file's hash (in the catalog's order), and the bytes of
+    those it read (the quick paths build from these without reading them twice)."""
+    hashes: dict[str, str] = {}
+    read: dict[str, bytes] = {}
+    for shown, sha, data in scan(root, paths, memo):
+        hashes[shown] = sha
+        if data is not None:
+            read[shown] = data
+    return hashes, read
+
+
 def scan_changed(
     root: Path, paths: Any, memo: HashMemo, prior: dict[str, str], changed: set[str]
 ) -> list[tuple[str, str, bytes | None]] | None:

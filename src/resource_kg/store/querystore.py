@@ -36,7 +36,7 @@ from resource_kg.store.incremental import (
     load,
     read_file_bytes,
     read_records_of,
-    scan,
+    scan_hashes,
     setup,
 )
 from resource_kg.store.state import connect, get_meta, locked, set_meta
@@ -167,12 +167,7 @@ def _quick(root: Path, folder: Path) -> str | None:
     db = connect(folder)
     try:
         memo = HashMemo(db)
-        hashes: dict[str, str] = {}
-        read: dict[str, bytes] = {}
-        for shown, sha, data in scan(root, up.paths, memo):
-            hashes[shown] = sha
-            if data is not None:
-                read[shown] = data
+        hashes, read = scan_hashes(root, up.paths, memo)
         digest = files_digest(list(hashes.items()))
         clean = get_meta(db, "store_clean") == up.context and target.is_dir()
         if not clean or get_meta(db, "build_context") != up.context:

@@ -39,7 +39,7 @@ from resource_kg.store.incremental import (
     kept_records,
     read_file_bytes,
     read_records_of,
-    scan,
+    scan_hashes,
     setup,
 )
 from resource_kg.store.state import connect, get_meta, locked, set_meta
@@ -281,12 +281,7 @@ def _quick(root: Path, folder: Path, db: sqlite3.Connection, day: dt.date) -> Re
     if get_meta(db, "checks_context") != _context(up.context, shapes, reference, day):
         return None
     memo = HashMemo(db)
-    hashes: dict[str, str] = {}
-    read: dict[str, bytes] = {}
-    for shown, sha, data in scan(root, up.paths, memo):
-        hashes[shown] = sha
-        if data is not None:
-            read[shown] = data
+    hashes, read = scan_hashes(root, up.paths, memo)
     rows = {
         row[0]: row[1:]
         for row in db.execute("SELECT path, sha, ids, findings, focus, outside FROM record_checks")
