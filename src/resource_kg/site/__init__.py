@@ -7,6 +7,7 @@ data by file extension. All text is HTML-escaped; JSON inside <script> has '<', 
 escaped, so no value can close the element.
 
     model   the site model read once from the quads, the page frame, escaping
+    delta   the site model of an edit, made from the previous one and the edited records
     pages   one page per entity (resource + JSON-LD, organization, concept, scheme, ontology)
     index   the faceted index page
     build   the static site written to disk (pages, .ttl/.jsonld beside them, assets, sitemap)

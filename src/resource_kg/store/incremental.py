@@ -302,18 +302,6 @@ def scan(root: Path, paths: Any, memo: HashMemo) -> Iterator[tuple[str, str, byt
         yield shown, *read_file_bytes(memo, path, shown)
 
 
-def scan_hashes(root: Path, paths: Any, memo: HashMemo) -> tuple[dict[str, str], dict[str, bytes]]:
-    """`scan` gathered: every record file's hash (in the catalog's order), and the bytes of
-    those it read (the quick paths build from these without reading them twice)."""
-    hashes: dict[str, str] = {}
-    read: dict[str, bytes] = {}
-    for shown, sha, data in scan(root, paths, memo):
-        hashes[shown] = sha
-        if data is not None:
-            read[shown] = data
-    return hashes, read
-
-
 def scan_changed(
     root: Path, paths: Any, memo: HashMemo, prior: dict[str, str], changed: set[str]
 ) -> list[tuple[str, str, bytes | None]] | None:
@@ -366,16 +354,6 @@ def read_records_of(root: Path, shown: str, data: bytes) -> list[Record]:
     for record in file_records:
         record.file = shown
     return file_records
-
-
-def kept_records(root: Path, db: Any, memo: HashMemo, path: str, sha: str) -> list[Record] | None:
-    """The records of an unchanged file (content hash `sha`): decoded from its entries when
-    the store has them for these bytes, else read again; None when the file now differs."""
-    row = db.execute("SELECT sha, entries FROM files WHERE path = ?", (path,)).fetchone()
-    if row is not None and row[0] == sha:
-        return [e.record for e in decode_entries(row[1], path, {})]
-    now, data = read_file_bytes(memo, os.path.join(root, path), path)
-    return read_records_of(root, path, data) if now == sha else None
 
 
 def _entries_by_file(previous: StoredCatalog | None, context: str) -> dict[str, list[Entry]]:

@@ -36,9 +36,9 @@ from resource_kg.store.incremental import (
     load,
     read_file_bytes,
     read_records_of,
-    scan_hashes,
     setup,
 )
+from resource_kg.store.reading import scan_hashes
 from resource_kg.store.state import connect, get_meta, locked, set_meta
 from resource_kg.tagging import Tagger
 

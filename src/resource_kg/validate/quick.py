@@ -36,12 +36,11 @@ from resource_kg.store.incremental import (
     Entry,
     StoredCatalog,
     build_entry,
-    kept_records,
     read_file_bytes,
     read_records_of,
-    scan_hashes,
     setup,
 )
+from resource_kg.store.reading import kept_records, scan_hashes
 from resource_kg.store.state import connect, get_meta, locked, set_meta
 from resource_kg.tagging import Tagger
 from resource_kg.validate.cache import ResultCache

@@ -1,0 +1,34 @@
+"""Record files read for the quick paths (query store, build, validate): their hashes in the
+catalog's order, and an unchanged file's records from the store without rebuilding them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from resource_kg.records import Record
+from resource_kg.store.fingerprint import HashMemo
+from resource_kg.store.incremental import decode_entries, read_file_bytes, read_records_of, scan
+
+
+def scan_hashes(root: Path, paths: Any, memo: HashMemo) -> tuple[dict[str, str], dict[str, bytes]]:
+    """`scan` gathered: every record file's hash (in the catalog's order), and the bytes of
+    those it read (the quick paths build from these without reading them twice)."""
+    hashes: dict[str, str] = {}
+    read: dict[str, bytes] = {}
+    for shown, sha, data in scan(root, paths, memo):
+        hashes[shown] = sha
+        if data is not None:
+            read[shown] = data
+    return hashes, read
+
+
+def kept_records(root: Path, db: Any, memo: HashMemo, path: str, sha: str) -> list[Record] | None:
+    """The records of an unchanged file (content hash `sha`): decoded from its entries when
+    the store has them for these bytes, else read again; None when the file now differs."""
+    row = db.execute("SELECT sha, entries FROM files WHERE path = ?", (path,)).fetchone()
+    if row is not None and row[0] == sha:
+        return [e.record for e in decode_entries(row[1], path, {})]
+    now, data = read_file_bytes(memo, os.path.join(root, path), path)
+    return read_records_of(root, path, data) if now == sha else None
