@@ -36,7 +36,7 @@ from resource_kg.store.incremental import (
     read_records_of,
     setup,
 )
-from resource_kg.store.state import connect, get_meta, locked
+from resource_kg.store.state import connect, get_meta, locked, transaction
 from resource_kg.tagging import Tagger
 from resource_kg.validate import Parts
 
@@ -121,11 +121,10 @@ def edited(
                 (shown, sha, encode_entries([catalog.entries[r.id] for r in records]))
                 for shown, (sha, records) in sorted(read.items())
             ]
-            db.execute("BEGIN IMMEDIATE")
-            db.executemany(
-                "INSERT OR REPLACE INTO files (path, sha, entries) VALUES (?, ?, ?)", rows
-            )
-            db.execute("COMMIT")
+            with transaction(db):
+                db.executemany(
+                    "INSERT OR REPLACE INTO files (path, sha, entries) VALUES (?, ?, ?)", rows
+                )
         finally:
             db.close()
     catalog.state_folder = folder

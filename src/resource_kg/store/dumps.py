@@ -45,7 +45,7 @@ from resource_kg.store.incremental import (
     setup,
 )
 from resource_kg.store.reading import kept_records, scan_hashes
-from resource_kg.store.state import connect, get_meta, locked, set_meta
+from resource_kg.store.state import connect, get_meta, locked, set_meta, transaction
 from resource_kg.tagging import Tagger
 
 #: Bumped when the blocks or summaries change shape.
@@ -271,8 +271,7 @@ def write_recording(catalog: StoredCatalog, out: Path | str) -> list[Path]:
     pairs = {p for _, n in summaries.values() for p in n.pairs} if ok else set()
     db = connect(catalog.state_folder)
     try:
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(db):
             set_meta(db, "dumps_context", "")
             for name in ("trig_blocks", "ttl_blocks", "dump_files"):
                 db.execute(f"DELETE FROM {name}")  # noqa: S608 - fixed table names
@@ -286,10 +285,6 @@ def write_recording(catalog: StoredCatalog, out: Path | str) -> list[Path]:
                 ttl.done()
                 _save_summaries(db, summaries)
                 set_meta(db, "dumps_context", f"{DUMPS_FORMAT} {catalog.build_context}")
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
     finally:
         db.close()
     return written

@@ -41,7 +41,7 @@ from resource_kg.store.incremental import (
     setup,
 )
 from resource_kg.store.reading import kept_records, scan_hashes
-from resource_kg.store.state import connect, get_meta, locked, set_meta
+from resource_kg.store.state import connect, get_meta, locked, set_meta, transaction
 from resource_kg.tagging import Tagger
 from resource_kg.validate.cache import ResultCache
 from resource_kg.validate.engine import (
@@ -230,8 +230,7 @@ def validate_and_keep(
     context = _context(catalog.build_context, shapes, parts.reference, day)
     db = connect(folder)
     try:
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(db):
             db.execute("DELETE FROM record_checks")
             set_meta(db, "checks_context", "")
             if tag is not None:
@@ -249,10 +248,6 @@ def validate_and_keep(
                 pieces = [row[-1] for row in rows]
                 digest = _whole_digest(pieces, parts.reference, plan, catalog.settings.base)
                 set_meta(db, "checks_whole_digest", digest)
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
     finally:
         db.close()
     return report
