@@ -251,12 +251,18 @@ def test_store_updated_record_by_record_equals_a_fresh_one(tmp_path: Path) -> No
     (folder / "4184.yaml").write_text(text.replace('title: "Advancing', 'title: "Changed', 1))
     (folder / "3182.yaml").unlink()
     (folder / "7000.yaml").write_text(text.replace("4184", "7000"), encoding="utf-8")
+    worker_copy = ox.Store()  # a query worker's copy of the store before the edit
+    worker_copy.extend(store)
     new = incremental.load(root)
     delta = live.changed_records(old, new)
     assert delta == (["3182", "4184"], ["4184", "7000"])
-    live.update_store(store, new, *delta)
+    change = live.update_store(store, new, *delta)
 
     def quads(s: ox.Store) -> set[str]:
         return {str(q) for q in s}
 
     assert quads(store) == quads(new.store)
+    # What the workers are sent turns their copy into the same store.
+    assert change.removed and change.added
+    change.apply(worker_copy)
+    assert quads(worker_copy) == quads(new.store)

@@ -6,7 +6,7 @@ import asyncio
 
 import pyoxigraph as ox
 
-from resource_kg.web.pool import WorkerPool
+from resource_kg.web.pool import StoreChange, WorkerPool
 from resource_kg.web.sparql import Job
 
 EX = "http://example.org/"  # invented test data
@@ -57,5 +57,46 @@ def test_kept_answers_are_the_fresh_answers_and_end_with_a_reload() -> None:
         finally:
             kept.close()
             plain.close()
+
+    asyncio.run(scenario())
+
+
+def test_workers_told_a_change_answer_as_workers_forked_from_the_changed_store() -> None:
+    """The live preview's fast path: the change is sent to the running workers (no fork);
+    their answers equal those of a pool forked from a store changed the same way."""
+
+    async def scenario() -> None:
+        store = _store(["one", "two"])
+        told = WorkerPool(store, 2, 10.0)
+        told.keep_answers = False
+        told.start()
+        pids = sorted(told.pids())
+        job = Job(QUERY, "application/sparql-results+json", union=True)
+        try:
+            assert b'"two"' in (await told.run(job)).body
+            old = ox.Quad(
+                ox.NamedNode(f"{EX}r1"),
+                ox.NamedNode(f"{EX}title"),
+                ox.Literal("two"),
+                ox.NamedNode(f"{EX}g"),
+            )
+            new = ox.Quad(old.subject, old.predicate, ox.Literal("three"), old.graph_name)
+            change = StoreChange((old,), (new,))
+            change.apply(store)  # the server's own store, as live.update_store does
+            told.reload(store, change)
+            reforked = WorkerPool(store, 2, 10.0)
+            reforked.start()
+            try:
+                # Each worker answers at least once (two jobs at a time, twice).
+                for _ in range(2):
+                    answers = await asyncio.gather(told.run(job), told.run(job))
+                    fresh = await reforked.run(job)
+                    assert all(a.body == fresh.body for a in answers)
+                    assert b'"three"' in fresh.body and b'"two"' not in fresh.body
+            finally:
+                reforked.close()
+            assert sorted(told.pids()) == pids  # no worker was forked again
+        finally:
+            told.close()
 
     asyncio.run(scenario())

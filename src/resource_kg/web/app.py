@@ -220,11 +220,12 @@ def create_app(
         return now
 
     def apply(new: Served) -> None:
-        """Runs on the event loop: serve `new` from now on, re-fork the workers from it."""
+        """Runs on the event loop: serve `new` from now on; the workers apply its change to
+        their copies of the store (or are forked again from a new store)."""
         old = current()
         state["served"] = new
         if workers_pool is not None:
-            workers_pool.reload(new.store)
+            workers_pool.reload(new.store, new.change)
         if old.pages is not new.pages and old.pages.done() and old.pages.exception() is None:
             # Requests in flight may still read the old version's downloads: closed later.
             asyncio.get_running_loop().call_later(120, old.pages.result().close)

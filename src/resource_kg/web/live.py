@@ -14,8 +14,9 @@ trigger only) every 30 s as a safety net, and every 0.25 s where there are no ev
 store decides by content what changed: the records whose quads' hash differs are replaced in
 the served pyoxigraph store, record by record (the whole store is rebuilt when the build
 context changed); the site model is updated from the edited records (`site.delta`) or
-rebuilt, the query workers are re-forked from the updated store, and the version is
-validated in a forked child. A file that cannot be read as records (bad YAML, a duplicate
+rebuilt, the query workers are sent the same change for their copies of the store (a
+`pool.StoreChange`; re-forked only when the store is new), and the version is validated in
+a forked child at the lowest priority, stopped when the next reload begins. A file that cannot be read as records (bad YAML, a duplicate
 id) stops that load only: its error is kept for the `/errors` page, the server goes on
 serving what it had, and the next load reads that file again whatever event triggers it.
 """
@@ -29,6 +30,7 @@ import gc
 import logging
 import multiprocessing
 import os
+import resource
 import signal
 import threading
 import time
@@ -49,7 +51,7 @@ from resource_kg.graph import PROV, QuadKey, resource_iri
 from resource_kg.query import StoredQuery, load_queries
 from resource_kg.records import RECORD_SUFFIXES
 from resource_kg.validate import Finding
-from resource_kg.web.pool import FORK_LOCK
+from resource_kg.web.pool import FORK_LOCK, StoreChange
 
 log = logging.getLogger("resource_kg.web.live")
 _FORK = multiprocessing.get_context("fork")
@@ -110,6 +112,9 @@ class Served:
     version: int = 1
     findings: Findings = field(default_factory=Findings)
     shapes_key: tuple[tuple[str, int, str], ...] = ()
+    #: What turned the version before's store into this one (the same store object, changed
+    #: in place), or None when the store is new.
+    change: StoreChange | None = None
 
     @property
     def graphs(self) -> tuple[str, ...]:
@@ -209,19 +214,27 @@ def changed_records(old: Catalog, new: Catalog) -> tuple[list[str], list[str]] |
     return sorted(stale), sorted(fresh)
 
 
-def update_store(store: ox.Store, catalog: Catalog, stale: list[str], fresh: list[str]) -> None:
-    """Replace the quads of the changed records in `store` (as the query store's sync does)."""
+def update_store(
+    store: ox.Store, catalog: Catalog, stale: list[str], fresh: list[str]
+) -> StoreChange:
+    """Replace the quads of the changed records in `store` (as the query store's sync does);
+    the change made, for the query workers to make to their copies."""
     entries = getattr(catalog, "entries", {})
     base = catalog.settings.base
     table = catalog.quad_table.table
     with FORK_LOCK:
-        for rid in stale:
-            for subject in _record_subjects(store, base, rid):
-                for quad in list(store.quads_for_pattern(subject, None, None, None)):
-                    store.remove(quad)
-        store.extend(
+        removed = [
+            quad
+            for rid in stale
+            for subject in _record_subjects(store, base, rid)
+            for quad in store.quads_for_pattern(subject, None, None, None)
+        ]
+        added = [
             table.quad(key) for rid in fresh for key in (*entries[rid].keys, *entries[rid].derived)
-        )
+        ]
+        change = StoreChange(tuple(removed), tuple(added))
+        change.apply(store)
+    return change
 
 
 # ---------------------------------------------------------------- the watcher
@@ -310,6 +323,9 @@ class Watcher:
         self._events: threading.Thread | None = None
         self.events = events
         self.reloads = 0
+        #: Reloads begun: a validation under way stops when one begins (it would slow the
+        #: reload down, and its version is about to be replaced).
+        self.reloads_begun = 0
         self.last_latency = 0.0  # seconds from the change seen to the new version applied
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -402,11 +418,16 @@ class Watcher:
                 self._pending = None
             else:
                 self._pending |= changed
+            self.reloads_begun += 1  # stops a validation under way
+            applied = False
             try:
-                self.reload(None if self._pending is None else set(self._pending))
+                applied = self.reload(None if self._pending is None else set(self._pending))
             except Exception:  # the watcher must outlive any one bad load
                 log.exception("live preview: reload failed")
                 return
+            finally:
+                if not applied and not self.current.findings.done and not self._stop.is_set():
+                    self.validate_later(self.current)  # it was stopped in vain: again
             if not self.problems:
                 self._pending = set()
 
@@ -428,6 +449,7 @@ class Watcher:
     def _reload(self, changed: set[str] | None) -> bool:
         started = time.perf_counter()
         cpu = time.thread_time()
+        faults = _minor_faults()
         old = self.current
         try:
             catalog = self.loader(self.root, old.catalog, changed)
@@ -456,11 +478,12 @@ class Watcher:
             if had_problems:
                 self._notify(None)
             return False  # touched, not changed: the store decides by content
+        change = None
         if delta is None or len(delta[0]) + len(delta[1]) > DELTA_LIMIT:
             store = catalog.store  # a new store: no worker is forked from it yet
         else:
             store = old.store
-            update_store(store, catalog, *delta)
+            change = update_store(store, catalog, *delta)
         stored = time.perf_counter()
         pages: Future[Any] = Future()
         small = delta is not None and len(delta[0]) + len(delta[1]) <= DELTA_LIMIT
@@ -475,6 +498,7 @@ class Watcher:
             old.version + 1,
             Findings.of(catalog, None),
             shapes_now,
+            change,
         )
         self.current = served
         self._notify(served)
@@ -482,7 +506,7 @@ class Watcher:
         self.last_latency = time.perf_counter() - started
         log.info(
             "live preview: version %d in %.0f ms (%s, %s; load %.0f, store %.0f, pages %.0f ms; "
-            "CPU %.0f ms)",
+            "CPU %.0f ms, %d page faults)",
             served.version,
             self.last_latency * 1000,
             "store rebuilt" if delta is None else f"{len(set(delta[0]) | set(delta[1]))} record(s)",
@@ -491,6 +515,7 @@ class Watcher:
             (stored - loaded) * 1000,
             (paged - stored) * 1000,
             (time.thread_time() - cpu) * 1000,
+            _minor_faults() - faults,
         )
         if not self._stop.is_set():
             self.validate_later(served)
@@ -499,16 +524,19 @@ class Watcher:
     def validate_later(self, served: Served) -> None:
         """Validate this version in a forked process; its findings replace the version's when
         done. The process takes no time from the server's own thread (at 100k resources a
-        validation is ~15 s of Python), and is stopped as soon as a newer version supersedes
-        this one, so edits in a row are validated once, at the last."""
+        validation is ~15 s of Python), and is stopped as soon as a reload begins (and run
+        again if that reload brings no new version), so edits in a row are validated once, at
+        the last, and no validation copies the server's memory while a reload runs."""
         if self.validator is None:
             served.findings = Findings.of(served.catalog, [])
             served.findings.done = False
             return
         validator = self.validator
 
+        begun = self.reloads_begun
+
         def superseded() -> bool:
-            return served is not self.current or self._stop.is_set()
+            return served is not self.current or self.reloads_begun != begun or self._stop.is_set()
 
         def work() -> None:
             # A quiet moment first: a curator saving again and again gets each version served
@@ -543,6 +571,12 @@ class Watcher:
         done.wait(timeout=30)
 
 
+def _minor_faults() -> int:
+    """This thread's minor page faults so far: mostly copies of pages it shares with the forked
+    workers (a reload that touches much of the old catalog copies it)."""
+    return resource.getrusage(resource.RUSAGE_THREAD).ru_minflt
+
+
 def _validate_forked(
     validator: Validator, catalog: Catalog, superseded: Callable[[], bool]
 ) -> list[Finding] | Problem | None:
@@ -574,6 +608,10 @@ def _validate_forked(
 def _validate_child(validator: Validator, catalog: Catalog, conn: Connection) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # The lowest priority: the next edit's reload (and every request) goes first; the child
+    # runs on what CPU they leave. Not stopped outright: it may hold the catalog's lock.
+    with contextlib.suppress(OSError):
+        os.nice(19)
     try:
         result: list[Finding] | Problem = validator(catalog)
     except RkgError as exc:

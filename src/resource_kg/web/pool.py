@@ -5,7 +5,10 @@ minutes (a cartesian product) can only be stopped by ending the process it runs 
 worker is forked from the server after the store is built, so it shares the store's memory
 copy-on-write and starts in milliseconds; it reads jobs from a pipe and answers each with an
 `Outcome`. When a job passes its time limit the worker is killed and a fresh one forked in
-its place; the other workers keep answering meanwhile. A worker that finds its pipe closed
+its place; the other workers keep answering meanwhile. An edit served by the live preview
+reaches the workers as a `StoreChange` they apply to their own copy: forking them again
+would make the server copy every page of its memory it touches next (hundreds of thousands
+of page faults per edit at 100k resources). A worker that finds its pipe closed
 (the server is gone) exits on its own.
 
 The pool keeps the answers (200s only, bounded in count and bytes) of the store it serves: a
@@ -25,6 +28,7 @@ import time
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.context import ForkProcess
 
@@ -44,8 +48,24 @@ class QueryTimeout(ProtocolError):
     """The query ran past the server's time limit and was stopped."""
 
 
+@dataclass(frozen=True)
+class StoreChange:
+    """Quads to remove from and add to a store: an edit, sent to each worker to apply to its
+    own copy of the store (re-forking the workers instead copies the server's memory)."""
+
+    removed: tuple[ox.Quad, ...]
+    added: tuple[ox.Quad, ...]
+
+    def apply(self, store: ox.Store) -> None:
+        """Remove, then add: the server's store and each worker's get the same operations."""
+        for quad in self.removed:
+            store.remove(quad)
+        store.extend(self.added)
+
+
 def _serve(store: ox.Store, conn: Connection, run: Callable[[ox.Store, Job], Outcome]) -> None:
-    """A worker's loop: one job in, one outcome out, until the pipe closes."""
+    """A worker's loop: one job in, one outcome out, until the pipe closes. A `StoreChange`
+    is applied before the jobs sent after it, and answered with nothing."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     while True:
@@ -53,6 +73,9 @@ def _serve(store: ox.Store, conn: Connection, run: Callable[[ox.Store, Job], Out
             job = conn.recv()
         except (EOFError, OSError):
             return
+        if isinstance(job, StoreChange):
+            job.apply(store)
+            continue
         try:
             outcome = run(store, job)
         except Exception as exc:  # an engine bug must not kill the worker silently
@@ -131,13 +154,26 @@ class WorkerPool:
         self._all.add(worker)
         self._idle.put_nowait(worker)
 
-    def reload(self, store: ox.Store) -> None:
-        """Serve `store` (changed in place or new) from now on: idle workers are re-forked at
-        once, busy ones once their job is answered, so no job sees a half-updated store."""
+    def reload(self, store: ox.Store, change: StoreChange | None = None) -> None:
+        """Serve `store` (changed in place or new) from now on.
+
+        With `change` (what was applied to this same store in place) each worker applies it
+        too, after the job it may be running and before any other: no job sees a half-updated
+        store, and no worker is forked again. Otherwise idle workers are re-forked at once,
+        busy ones once their job is answered."""
+        in_place = change is not None and store is self.store
         self.store = store
         self.generation += 1
         self.answers.clear()
         self.answer_bytes = 0
+        if in_place and change is not None:
+            for worker in list(self._all):
+                try:
+                    worker.conn.send(change)
+                except OSError:
+                    continue  # gone: its next job replaces it
+                worker.generation = self.generation
+            return
         stale: list[Worker] = []
         while not self._idle.empty():
             stale.append(self._idle.get_nowait())
