@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from resource_kg import Catalog
 from resource_kg.advice import finding
@@ -306,3 +308,15 @@ def test_the_documented_shell_completion_works(tmp_path: Path) -> None:
                    "_RKG_COMPLETE": "bash_complete"},
     )  # fmt: skip
     assert answer.stdout.split() == ["plain,violation", "plain,warning", "plain,info"]
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x2100)), st.booleans())
+def test_printable_returns_plain_ascii_as_is_and_escapes_as_the_table_says(
+    text: str, keep_newlines: bool
+) -> None:
+    """The shortcut for printable ASCII gives what the full translation gives."""
+    from resource_kg import printable as module
+
+    table = module._LINES if keep_newlines else module._ONE_LINE
+    assert module.printable(text, keep_newlines=keep_newlines) == text.translate(table)
+    assert module.printable(text + "\x1b[2J") != text + "\x1b[2J"
