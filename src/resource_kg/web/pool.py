@@ -167,6 +167,8 @@ class WorkerPool:
         self.answers.clear()
         self.answer_bytes = 0
         if in_place and change is not None:
+            # A worker forked after the server's store changed (a replacement) gets the change
+            # too: removing and adding the same quads again changes nothing.
             for worker in list(self._all):
                 try:
                     worker.conn.send(change)
