@@ -240,7 +240,7 @@ def test_store_updated_record_by_record_equals_a_fresh_one(tmp_path: Path) -> No
     import pyoxigraph as ox
 
     from resource_kg.store import incremental
-    from resource_kg.web import live
+    from resource_kg.web import store_update
 
     root = tmp_path / "catalog"
     shutil.copytree(REPO / "data", root / "data")
@@ -254,9 +254,9 @@ def test_store_updated_record_by_record_equals_a_fresh_one(tmp_path: Path) -> No
     worker_copy = ox.Store()  # a query worker's copy of the store before the edit
     worker_copy.extend(store)
     new = incremental.load(root)
-    delta = live.changed_records(old, new)
+    delta = store_update.changed_records(old, new)
     assert delta == (["3182", "4184"], ["4184", "7000"])
-    change = live.update_store(store, new, *delta)
+    change = store_update.update_store(store, new, *delta)
 
     def quads(s: ox.Store) -> set[str]:
         return {str(q) for q in s}

@@ -82,7 +82,7 @@ def test_workers_told_a_change_answer_as_workers_forked_from_the_changed_store()
             )
             new = ox.Quad(old.subject, old.predicate, ox.Literal("three"), old.graph_name)
             change = StoreChange((old,), (new,))
-            change.apply(store)  # the server's own store, as live.update_store does
+            change.apply(store)  # the server's own store, as store_update.update_store does
             told.reload(store, change)
             reforked = WorkerPool(store, 2, 10.0)
             reforked.start()

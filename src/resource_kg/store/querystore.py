@@ -48,7 +48,7 @@ QUICK_LIMIT = 2000
 _DERIVED_FROM = ox.NamedNode(PROV + "wasDerivedFrom")
 
 
-def _record_subjects(store: ox.Store, base: str, rid: str) -> list[ox.NamedNode]:
+def record_subjects(store: ox.Store, base: str, rid: str) -> list[ox.NamedNode]:
     """A record's IRI and its tag nodes: the subjects of every quad the record adds."""
     iri = ox.NamedNode(resource_iri(base, rid))
     tags = {
@@ -74,7 +74,7 @@ def _apply(
     set_meta(db, "store_clean", "")  # autocommit: from here on a kill means "rebuild"
     store = ox.Store(str(target))
     for rid in stale:
-        for subject in _record_subjects(store, base, rid):
+        for subject in record_subjects(store, base, rid):
             for quad in list(store.quads_for_pattern(subject, None, None, None)):
                 store.remove(quad)
     store.extend(table.quad(k) for e in fresh.values() for k in (*e.keys, *e.derived))

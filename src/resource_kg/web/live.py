@@ -47,15 +47,15 @@ import pyoxigraph as ox
 from resource_kg.catalog import Catalog
 from resource_kg.config import resolve_paths
 from resource_kg.errors import Diagnostic, RkgError
-from resource_kg.graph import PROV, QuadKey, resource_iri
+from resource_kg.graph import QuadKey
 from resource_kg.query import StoredQuery, load_queries
 from resource_kg.records import RECORD_SUFFIXES
 from resource_kg.validate import Finding
 from resource_kg.web.pool import FORK_LOCK, StoreChange
+from resource_kg.web.store_update import changed_records, update_store
 
 log = logging.getLogger("resource_kg.web.live")
 _FORK = multiprocessing.get_context("fork")
-_DERIVED_FROM = ox.NamedNode(PROV + "wasDerivedFrom")
 #: Above this many changed records the store is rebuilt on a thread instead of updated.
 DELTA_LIMIT = 2_000
 #: Change events: a burst (an editor's write, rename and chmod) is one reload once it has
@@ -174,67 +174,6 @@ def changed_paths(
     """The files that came, went or changed size or time between two signatures: what a
     poll tells the load to read (the rest are as the kernel's events left them)."""
     return {path for path, _size, _mtime in set(before) ^ set(now)}
-
-
-# ---------------------------------------------------------------- store updates
-
-
-def _record_subjects(store: ox.Store, base: str, rid: str) -> list[ox.NamedNode]:
-    """A record's IRI and its tag nodes: the subjects of every quad the record adds."""
-    iri = ox.NamedNode(resource_iri(base, rid))
-    tags = {
-        q.subject
-        for q in store.quads_for_pattern(None, _DERIVED_FROM, iri, None)
-        if isinstance(q.subject, ox.NamedNode) and q.subject.value.startswith(iri.value + "/tag/")
-    }
-    return [iri, *sorted(tags, key=lambda n: n.value)]
-
-
-def changed_records(old: Catalog, new: Catalog) -> tuple[list[str], list[str]] | None:
-    """(records to remove, records to add) between two loads; None: rebuild the whole store
-    (the build context changed, or a catalog was not loaded through the store)."""
-    old_entries = getattr(old, "entries", None)
-    new_entries = getattr(new, "entries", None)
-    if old_entries is None or new_entries is None:
-        return None
-    if getattr(old, "build_context", None) != getattr(new, "build_context", None):
-        return None
-    stale: list[str] = []
-    fresh: list[str] = []
-    for rid, entry in new_entries.items():
-        was = old_entries.get(rid)
-        if was is entry:
-            continue  # lent by the version before: the same quads (most of them)
-        if was is None:
-            fresh.append(rid)
-        elif was.quads_digest != entry.quads_digest:
-            stale.append(rid)
-            fresh.append(rid)
-    stale += [rid for rid in old_entries if rid not in new_entries]
-    return sorted(stale), sorted(fresh)
-
-
-def update_store(
-    store: ox.Store, catalog: Catalog, stale: list[str], fresh: list[str]
-) -> StoreChange:
-    """Replace the quads of the changed records in `store` (as the query store's sync does);
-    the change made, for the query workers to make to their copies."""
-    entries = getattr(catalog, "entries", {})
-    base = catalog.settings.base
-    table = catalog.quad_table.table
-    with FORK_LOCK:
-        removed = [
-            quad
-            for rid in stale
-            for subject in _record_subjects(store, base, rid)
-            for quad in store.quads_for_pattern(subject, None, None, None)
-        ]
-        added = [
-            table.quad(key) for rid in fresh for key in (*entries[rid].keys, *entries[rid].derived)
-        ]
-        change = StoreChange(tuple(removed), tuple(added))
-        change.apply(store)
-    return change
 
 
 # ---------------------------------------------------------------- the watcher
