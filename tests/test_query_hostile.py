@@ -285,6 +285,10 @@ def test_timeout_stops_a_local_query(catalog_dir: Path) -> None:
     assert took < 10  # start-up and store build included; the query alone runs for minutes
 
 
+def _sigint_as_default() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_stops_a_local_query_at_once(catalog_dir: Path) -> None:
     slow = catalog_dir / "slow.rq"
     slow.write_text(SLOW)
@@ -293,6 +297,9 @@ def test_ctrl_c_stops_a_local_query_at_once(catalog_dir: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # As from a terminal: a test run started in the background (`cmd &` in a script)
+        # ignores SIGINT, and Python then keeps ignoring it in its children.
+        preexec_fn=_sigint_as_default,
     ) as proc:
         time.sleep(4)  # started, store built, the query running
         assert proc.poll() is None
