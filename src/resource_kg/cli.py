@@ -6,10 +6,9 @@ commands in `resource_kg.commands.<stage>`, imported when the group is asked for
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
@@ -30,10 +29,10 @@ def main(argv: list[str] | None = None) -> Any:
         if "--debug" in args:
             raise
         err.print(f"error: {printable(str(exc))}", markup=False)
-        _leave(exc.exit_code, hard=argv is None)
+        sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         err.print("aborted")
-        _leave(130, hard=argv is None)
+        sys.exit(130)
     except click.ClickException as exc:
         if isinstance(exc, NO_ARGS_IS_HELP) and exc.ctx is not None:
             click.echo(exc.ctx.get_help())  # `rkg` or `rkg import` alone: the help, no error
@@ -57,18 +56,6 @@ def main(argv: list[str] | None = None) -> Any:
     if code != 0:
         sys.exit(code)
     return rc
-
-
-def _leave(code: int, *, hard: bool) -> NoReturn:
-    """Exit with `code`. A process that ran a command ends at once (os._exit): a query given up
-    on (Ctrl-C, its time limit) may still run in its thread, inside pyoxigraph, and the
-    interpreter's shutdown would free the objects it is using under it."""
-    if hard:
-        with contextlib.suppress(OSError):
-            sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
-    sys.exit(code)
 
 
 def _os_error(exc: OSError, *, hard: bool) -> None:
