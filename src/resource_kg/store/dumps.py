@@ -18,7 +18,6 @@ SQLite transaction, and the outputs are written atomically afterwards.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
@@ -40,11 +39,10 @@ from resource_kg.store.incremental import (
     StoredCatalog,
     build_entry,
     duplicate_urls,
-    read_file_bytes,
     read_records_of,
     setup,
 )
-from resource_kg.store.reading import kept_records, scan_hashes
+from resource_kg.store.reading import edited_files, kept_records, scan_hashes
 from resource_kg.store.state import connect, get_meta, locked, set_meta, transaction
 from resource_kg.tagging import Tagger
 
@@ -341,14 +339,11 @@ def _quick(root: Path, out: Path, today: dt.date | None, db: sqlite3.Connection)
             "SELECT path, sha, ids, diagnostics FROM dump_files"
         )
     }
-    if rows.keys() != hashes.keys():
-        return None  # record files appeared or vanished
-    changed = [p for p, sha in hashes.items() if rows[p][0] != sha]
-    if len(changed) > QUICK_LIMIT:
-        return None
-    for p in changed:
-        if p not in read:  # its recorded hash is vouched for, but differs from the summary's
-            hashes[p], read[p] = read_file_bytes(memo, os.path.join(root, p), p)
+    changed = edited_files(
+        root, {p: r[0] for p, r in rows.items()}, hashes, read, memo, QUICK_LIMIT
+    )
+    if changed is None:
+        return None  # record files appeared or vanished, or too many changed
     paths = list(hashes)
     ids_urls = dict(zip(paths, _decode_all(rows[p][1] for p in paths), strict=True))
     new_records = {p: read_records_of(root, p, read[p]) for p in changed}

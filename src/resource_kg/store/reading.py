@@ -4,6 +4,7 @@ catalog's order, and an unchanged file's records from the store without rebuildi
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,28 @@ def scan_hashes(root: Path, paths: Any, memo: HashMemo) -> tuple[dict[str, str],
         if data is not None:
             read[shown] = data
     return hashes, read
+
+
+def edited_files(
+    root: Path,
+    kept: Mapping[str, str],
+    hashes: dict[str, str],
+    read: dict[str, bytes],
+    memo: HashMemo,
+    limit: int,
+) -> list[str] | None:
+    """The record files whose content hash differs from the one `kept` for them, in the
+    catalog's order, their bytes now in `read`; None when files appeared or vanished or more
+    than `limit` changed (a quick path is then no quicker, or not possible)."""
+    if kept.keys() != hashes.keys():
+        return None
+    changed = [p for p, sha in hashes.items() if kept[p] != sha]
+    if len(changed) > limit:
+        return None
+    for p in changed:
+        if p not in read:  # its recorded hash is vouched for, but differs from the kept one
+            hashes[p], read[p] = read_file_bytes(memo, os.path.join(root, p), p)
+    return changed
 
 
 def kept_records(root: Path, db: Any, memo: HashMemo, path: str, sha: str) -> list[Record] | None:
