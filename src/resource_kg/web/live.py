@@ -512,8 +512,10 @@ class Watcher:
 
 def _minor_faults() -> int:
     """This thread's minor page faults so far: mostly copies of pages it shares with the forked
-    workers (a reload that touches much of the old catalog copies it)."""
-    return resource.getrusage(resource.RUSAGE_THREAD).ru_minflt
+    workers (a reload that touches much of the old catalog copies it). 0 where the system
+    counts them per process only (RUSAGE_THREAD is Linux's): a figure for the log, nothing more."""
+    who = getattr(resource, "RUSAGE_THREAD", None)
+    return 0 if who is None else resource.getrusage(who).ru_minflt
 
 
 def _validate_forked(
