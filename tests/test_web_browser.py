@@ -43,10 +43,22 @@ def catalog_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def _wait_until_validated(srv: Server) -> None:
+    """The curator view reloads a page once the catalog's validation ends (its findings then
+    show): a navigation under way at that moment is aborted. Tests browse after it."""
+    import httpx
+
+    deadline = time.monotonic() + 60
+    while 'data-version="1-1-' not in httpx.get(srv.url + "/").text:
+        assert time.monotonic() < deadline, "the catalog's validation did not end"
+        time.sleep(0.2)
+
+
 @pytest.fixture(scope="module")
 def server(catalog_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     srv = start_server(catalog_root, tmp_path_factory.mktemp("log") / "serve.log")
     try:
+        _wait_until_validated(srv)
         yield srv
     finally:
         stop_server(srv)
