@@ -269,7 +269,7 @@ def test_a_poll_tells_the_reload_which_record_files_changed(tmp_path: Path) -> N
     catalog = incremental.load(root)
     pages: Future[Any] = Future()
     pages.set_result(Pages(catalog))
-    served = live.Served(catalog, catalog.store, pages, pages.result().queries)
+    served = live.Served(catalog, None, pages, pages.result().queries)
     watcher = live.Watcher(
         root,
         served,

@@ -232,37 +232,3 @@ def test_public_has_no_curator_view(catalog_root: Path, tmp_path: Path) -> None:
         assert get(srv, "/_live").status_code == 404
     finally:
         stop_server(srv)
-
-
-def test_store_updated_record_by_record_equals_a_fresh_one(tmp_path: Path) -> None:
-    """The served store after an edit, a deletion and a new record: the quads of a store
-    built from scratch on the edited folder."""
-    import pyoxigraph as ox
-
-    from resource_kg.store import incremental
-    from resource_kg.web import store_update
-
-    root = tmp_path / "catalog"
-    shutil.copytree(REPO / "data", root / "data")
-    old = incremental.load(root)
-    store = old.store
-    folder = root / "data" / "resources"
-    text = (folder / "4184.yaml").read_text(encoding="utf-8")
-    (folder / "4184.yaml").write_text(text.replace('title: "Advancing', 'title: "Changed', 1))
-    (folder / "3182.yaml").unlink()
-    (folder / "7000.yaml").write_text(text.replace("4184", "7000"), encoding="utf-8")
-    worker_copy = ox.Store()  # a query worker's copy of the store before the edit
-    worker_copy.extend(store)
-    new = incremental.load(root)
-    delta = store_update.changed_records(old, new)
-    assert delta == (["3182", "4184"], ["4184", "7000"])
-    change = store_update.update_store(store, new, *delta)
-
-    def quads(s: ox.Store) -> set[str]:
-        return {str(q) for q in s}
-
-    assert quads(store) == quads(new.store)
-    # What the workers are sent turns their copy into the same store.
-    assert change.removed and change.added
-    change.apply(worker_copy)
-    assert quads(worker_copy) == quads(new.store)

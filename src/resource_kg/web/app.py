@@ -1,7 +1,8 @@
 """The ASGI app of `rkg serve`: routes, security headers, the access log, error rendering.
 
-Everything is read from one loaded `Catalog`. Queries go to one `store.QueryStore`: the
-embedded store's forked worker processes (`pool`), or a remote SPARQL store (`rkg serve
+Everything is read from one loaded `Catalog`. Queries go to one `store.QueryStore`: worker
+processes on a snapshot of the on-disk query store (`pool`, `resource_kg.store.snapshots`),
+or a remote SPARQL store (`rkg serve
 --endpoint`, `store.RemoteStore`, with the catalog snapshot `store.remote_catalog` made at
 start-up); pages and descriptions come from the site model (`pages`). User errors are
 `RkgError`s, turned into one plain-text answer here, at the edge, with their status.
@@ -39,6 +40,8 @@ from resource_kg.query import (
     load_queries,
 )
 from resource_kg.remote import Endpoint
+from resource_kg.store import snapshots
+from resource_kg.store.snapshots import Snapshot
 from resource_kg.web import live, sparql
 from resource_kg.web.live import Served
 from resource_kg.web.negotiation import DATASET_TYPES, GRAPH_TYPES, HTML, choose, split_suffix
@@ -174,10 +177,11 @@ def create_app(
 ) -> Starlette:
     """The Starlette app over `catalog`: /sparql, /store, the IRIs' pages, stored questions.
 
-    The store is built here; the query workers are forked when the app starts serving (its
-    lifespan), so they share the loaded store, and stopped when it ends. The site model (20 s
-    at 100k resources) is built on a thread meanwhile: /sparql answers before it is ready,
-    pages wait for it.
+    The on-disk query store is brought in step with `catalog` here and a snapshot of it taken
+    (`store.snapshots`; a catalog not loaded through the store gets a temporary one); the query
+    workers open it when the app starts serving (its lifespan) and stop when it ends. The site
+    model (20 s at 100k resources) is built on a thread meanwhile: /sparql answers before it is
+    ready, pages wait for it.
 
     `watch` (a catalog folder) turns on the live preview: edits to its files are served
     within a second or two (see `web.live`). `curator` (default: on when watching) adds the
@@ -200,8 +204,8 @@ def create_app(
     pages_ready: Future[Any] = builder.submit(_first_pages, catalog, first_queries)
     served = Served(
         catalog,
-        # Over a remote store the local one stays empty: nothing is ever asked of it.
-        catalog.store if endpoint is None else ox.Store(),
+        # Over a remote store there is no local one: nothing is ever asked of it.
+        snapshots.take(catalog) if endpoint is None else None,
         pages_ready,
         first_queries,
         shapes_key=live.shapes_key(catalog),
@@ -210,8 +214,11 @@ def create_app(
     base = catalog.settings.base
     workers_pool: WorkerPool | None = None
     pool: QueryStore
+    #: Snapshots of versions no longer served, removed once no job can still read them.
+    retired: list[Snapshot] = []
     if endpoint is None:
-        pool = workers_pool = WorkerPool(served.store, workers or default_size(), timeout)
+        assert served.snapshot is not None
+        pool = workers_pool = WorkerPool(served.snapshot.path, workers or default_size(), timeout)
     else:
         pool = RemoteStore(endpoint, catalog.graphs, workers or default_size(), timeout)
 
@@ -220,15 +227,23 @@ def create_app(
         return now
 
     def apply(new: Served) -> None:
-        """Runs on the event loop: serve `new` from now on; the workers apply its change to
-        their copies of the store (or are forked again from a new store)."""
+        """Runs on the event loop: serve `new` from now on; the workers open its snapshot, and
+        the old one goes once a job begun on it would have been stopped (the time limit)."""
         old = current()
         state["served"] = new
-        if workers_pool is not None:
-            workers_pool.reload(new.store, new.change)
+        if workers_pool is not None and new.snapshot is not None:
+            workers_pool.reload(new.snapshot.path)
+        if old.snapshot is not None and old.snapshot != new.snapshot:
+            retired.append(old.snapshot)
+            asyncio.get_running_loop().call_later(timeout + 30, _discard, old.snapshot)
         if old.pages is not new.pages and old.pages.done() and old.pages.exception() is None:
             # Requests in flight may still read the old version's downloads: closed later.
             asyncio.get_running_loop().call_later(120, old.pages.result().close)
+
+    def _discard(snapshot: Snapshot) -> None:
+        if snapshot in retired:
+            retired.remove(snapshot)
+        snapshot.discard()
 
     def next_pages(
         cat: Catalog,
@@ -264,6 +279,9 @@ def create_app(
                 await asyncio.to_thread(watcher.stop)
             pool.close()
             now = current()
+            for snapshot in [*retired, served.snapshot, now.snapshot]:
+                if snapshot is not None:
+                    snapshot.discard()
             for version in {id(served.pages): served.pages, id(now.pages): now.pages}.values():
                 if version.done() and version.exception() is None:
                     version.result().close()

@@ -1,8 +1,9 @@
 """What the server serves, and the live preview that keeps it in step with the catalog folder.
 
-`Served` is everything one answer reads: the catalog, the store the query workers are forked
-from, the site model (`Pages`, built on a thread) and the validation findings per record. It
-is replaced whole, never changed piecemeal, so a request sees one version from start to end.
+`Served` is everything one answer reads: the catalog, the snapshot of the query store the
+workers answer from (`store.snapshots`), the site model (`Pages`, built on a thread) and the
+validation findings per record. It is replaced whole, never changed piecemeal, so a request
+sees one version from start to end.
 
 `Watcher` (live preview, `rkg serve --watch`) listens to the kernel's change events
 (inotify, through watchfiles): a saved record file is seen in milliseconds, and the load is
@@ -12,11 +13,11 @@ are lent too. A change outside the record files (organizations, vocabularies, sh
 queries, settings) loads the folder whole. The folder is also polled (names, sizes, times: a
 trigger only) every 30 s as a safety net, and every 0.25 s where there are no events. The
 store decides by content what changed: the records whose quads' hash differs are replaced in
-the served pyoxigraph store, record by record (the whole store is rebuilt when the build
-context changed); the site model is updated from the edited records (`site.delta`) or
-rebuilt, the query workers are sent the same change for their copies of the store (a
-`pool.StoreChange`; re-forked only when the store is new), and the version is validated in
-a forked child at the lowest priority, stopped when the next reload begins. A file that cannot be read as records (bad YAML, a duplicate
+the on-disk query store, record by record (`querystore.sync`; rebuilt whole when the build
+context changed), and a new snapshot of it is taken; the site model is updated from the
+edited records (`site.delta`) or rebuilt; the query workers open the new snapshot; and the
+version is validated in a forked child at the lowest priority, stopped when the next reload
+begins. A file that cannot be read as records (bad YAML, a duplicate
 id) stops that load only: its error is kept for the `/errors` page, the server goes on
 serving what it had, and the next load reads that file again whatever event triggers it.
 """
@@ -42,21 +43,23 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-import pyoxigraph as ox
-
 from resource_kg.catalog import Catalog
 from resource_kg.config import resolve_paths
 from resource_kg.errors import Diagnostic, RkgError
 from resource_kg.graph import QuadKey
 from resource_kg.query import StoredQuery, load_queries
 from resource_kg.records import RECORD_SUFFIXES
+from resource_kg.store import snapshots
+from resource_kg.store.snapshots import Snapshot
 from resource_kg.validate import Finding
-from resource_kg.web.pool import FORK_LOCK, StoreChange
-from resource_kg.web.store_update import changed_records, update_store
+from resource_kg.web.store_update import changed_records
 
 log = logging.getLogger("resource_kg.web.live")
 _FORK = multiprocessing.get_context("fork")
-#: Above this many changed records the store is rebuilt on a thread instead of updated.
+#: Held while this process works on a store and while it forks the validation child: a child
+#: must never be forked in the middle of a RocksDB operation (the watcher runs on a thread).
+FORK_LOCK = threading.Lock()
+#: Above this many changed records the site model is rebuilt instead of updated.
 DELTA_LIMIT = 2_000
 #: Change events: a burst (an editor's write, rename and chmod) is one reload once it has
 #: been quiet this long; with events, the folder is still polled this often as a safety net.
@@ -106,15 +109,13 @@ class Served:
     """One version of what the server answers from (replaced whole on a reload)."""
 
     catalog: Catalog
-    store: ox.Store
+    #: What the query workers answer from; None over a remote store (`rkg serve --endpoint`).
+    snapshot: Snapshot | None
     pages: Future[Any]  # Future[Pages] (web.pages imports nothing from here)
     queries: dict[str, StoredQuery]
     version: int = 1
     findings: Findings = field(default_factory=Findings)
     shapes_key: tuple[tuple[str, int, str], ...] = ()
-    #: What turned the version before's store into this one (the same store object, changed
-    #: in place), or None when the store is new.
-    change: StoreChange | None = None
 
     @property
     def graphs(self) -> tuple[str, ...]:
@@ -375,7 +376,7 @@ class Watcher:
 
         The cyclic garbage collector is paused meanwhile and what survives is frozen
         (`gc.freeze`): a full collection walks every object of the loaded catalog (seconds at
-        100k resources) and, by writing to each, copies the memory the forked workers share."""
+        100k resources) and, by writing to each, copies the memory a forked validation shares."""
         enabled = gc.isenabled()
         gc.disable()
         try:
@@ -417,27 +418,26 @@ class Watcher:
             if had_problems:
                 self._notify(None)
             return False  # touched, not changed: the store decides by content
-        change = None
-        if delta is None or len(delta[0]) + len(delta[1]) > DELTA_LIMIT:
-            store = catalog.store  # a new store: no worker is forked from it yet
-        else:
-            store = old.store
-            change = update_store(store, catalog, *delta)
+        with FORK_LOCK:
+            snapshot = snapshots.take(catalog)
         stored = time.perf_counter()
         pages: Future[Any] = Future()
         small = delta is not None and len(delta[0]) + len(delta[1]) <= DELTA_LIMIT
         edited = edited_records(catalog, delta) if small else None
-        pages.set_result(self.make_pages(catalog, queries, old, edited))
+        try:
+            pages.set_result(self.make_pages(catalog, queries, old, edited))
+        except BaseException:
+            snapshot.discard()
+            raise
         paged = time.perf_counter()
         served = Served(
             catalog,
-            store,
+            snapshot,
             pages,
             queries,
             old.version + 1,
             Findings.of(catalog, None),
             shapes_now,
-            change,
         )
         self.current = served
         self._notify(served)
@@ -448,7 +448,7 @@ class Watcher:
             "CPU %.0f ms, %d page faults)",
             served.version,
             self.last_latency * 1000,
-            "store rebuilt" if delta is None else f"{len(set(delta[0]) | set(delta[1]))} record(s)",
+            f"store {snapshot.done}",
             "folder scanned" if changed is None else f"told of {len(changed)} file(s)",
             (loaded - started) * 1000,
             (stored - loaded) * 1000,

@@ -1,19 +1,23 @@
-"""Query workers: forked processes that share the loaded store, killed when a query overruns.
+"""Query workers: processes that each open the served snapshot, killed when a query overruns.
 
 pyoxigraph cannot interrupt a running query from Python, so a query that would run for
 minutes (a cartesian product) can only be stopped by ending the process it runs in. Each
-worker is forked from the server after the store is built, so it shares the store's memory
-copy-on-write and starts in milliseconds; it reads jobs from a pipe and answers each with an
-`Outcome`. When a job passes its time limit the worker is killed and a fresh one forked in
-its place; the other workers keep answering meanwhile. An edit served by the live preview
-reaches the workers as a `StoreChange` they apply to their own copy: forking them again
-would make the server copy every page of its memory it touches next (hundreds of thousands
-of page faults per edit at 100k resources). A worker that finds its pipe closed
-(the server is gone) exits on its own.
+worker opens the version's snapshot of the on-disk query store read-only
+(`store.snapshots`: a folder no process writes), reads jobs from a pipe and answers each with
+an `Outcome`. When a job passes its time limit the worker is killed and a fresh one started
+in its place; the other workers keep answering meanwhile. A new version (the live preview)
+reaches the workers as a `Reopen` of its snapshot, read after the job a worker may be
+running and before any other: no job sees two versions, and no worker is started again.
 
-The pool keeps the answers (200s only, bounded in count and bytes) of the store it serves: a
-repeated question gets the same bytes without a worker. A reload (the live preview changed
-the data) drops them all, so a kept answer never outlives the data it was computed on.
+Workers are started by multiprocessing's fork server, a small process started once with this
+module imported: they share nothing with the server's memory (the loaded catalog and site
+model) and none of its threads or open stores (RocksDB is not safe to use across a fork), and
+start in milliseconds. A worker that finds its pipe closed (the server is gone) exits on its
+own.
+
+The pool keeps the answers (200s only, bounded in count and bytes) of the version it serves:
+a repeated question gets the same bytes without a worker. A reload drops them all, so a kept
+answer never outlives the data it was computed on.
 """
 
 from __future__ import annotations
@@ -23,14 +27,13 @@ import contextlib
 import multiprocessing
 import os
 import signal
-import threading
 import time
-import warnings
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from multiprocessing.context import ForkProcess
+from multiprocessing.context import ForkServerProcess
+from pathlib import Path
 
 import pyoxigraph as ox
 
@@ -38,7 +41,8 @@ from resource_kg.graph import Graphs
 from resource_kg.query import EmbeddedEngine, Engine
 from resource_kg.web.sparql import Job, Outcome, ProtocolError, run_job
 
-_FORK = multiprocessing.get_context("fork")
+_SERVER = multiprocessing.get_context("forkserver")
+_SERVER.set_forkserver_preload(["resource_kg.web.pool"])
 #: How many answers, and how many bytes of them, a pool keeps for repeated questions.
 KEEP_ANSWERS = 1024
 KEEP_BYTES = 64 * 1024 * 1024
@@ -49,32 +53,26 @@ class QueryTimeout(ProtocolError):
 
 
 @dataclass(frozen=True)
-class StoreChange:
-    """Quads to remove from and add to a store: an edit, sent to each worker to apply to its
-    own copy of the store (re-forking the workers instead copies the server's memory)."""
+class Reopen:
+    """Serve the snapshot at `path` from the next job on (a new version)."""
 
-    removed: tuple[ox.Quad, ...]
-    added: tuple[ox.Quad, ...]
-
-    def apply(self, store: ox.Store) -> None:
-        """Remove, then add: the server's store and each worker's get the same operations."""
-        for quad in self.removed:
-            store.remove(quad)
-        store.extend(self.added)
+    path: str
 
 
-def _serve(store: ox.Store, conn: Connection, run: Callable[[ox.Store, Job], Outcome]) -> None:
-    """A worker's loop: one job in, one outcome out, until the pipe closes. A `StoreChange`
-    is applied before the jobs sent after it, and answered with nothing."""
+def _serve(path: str, conn: Connection, run: Callable[[ox.Store, Job], Outcome]) -> None:
+    """A worker's loop: one job in, one outcome out, until the pipe closes. A `Reopen` is
+    obeyed before the jobs sent after it, and answered with nothing."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    store = ox.Store.read_only(path)
     while True:
         try:
             job = conn.recv()
         except (EOFError, OSError):
             return
-        if isinstance(job, StoreChange):
-            job.apply(store)
+        if isinstance(job, Reopen):
+            del store
+            store = ox.Store.read_only(job.path)
             continue
         try:
             outcome = run(store, job)
@@ -86,29 +84,19 @@ def _serve(store: ox.Store, conn: Connection, run: Callable[[ox.Store, Job], Out
             return
 
 
-#: Held while a store the workers are forked from is changed, and while forking: a child must
-#: never be forked in the middle of an update (live preview updates the store on a thread).
-FORK_LOCK = threading.Lock()
-
-
 class Worker:
-    """One forked process and the server's end of its pipe."""
+    """One worker process (started by the fork server) and the server's end of its pipe."""
 
     def __init__(
         self,
-        store: ox.Store,
+        path: Path,
         run: Callable[[ox.Store, Job], Outcome] = run_job,
-        generation: int = 0,
     ) -> None:
-        self.generation = generation
-        ours, theirs = _FORK.Pipe(duplex=True)
-        with FORK_LOCK, warnings.catch_warnings():
-            # The server may have threads by now; the child only touches the store and pipe.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            self.process: ForkProcess = _FORK.Process(
-                target=_serve, args=(store, theirs, run), daemon=True
-            )
-            self.process.start()
+        ours, theirs = _SERVER.Pipe(duplex=True)
+        self.process: ForkServerProcess = _SERVER.Process(
+            target=_serve, args=(str(path), theirs, run), daemon=True
+        )
+        self.process.start()
         theirs.close()
         self.conn = ours
 
@@ -121,67 +109,53 @@ class Worker:
 
 
 class WorkerPool:
-    """A fixed number of workers; `run` waits for a free one, then for its answer."""
+    """A fixed number of workers on one snapshot; `run` waits for a free one, then its answer."""
 
     def __init__(
         self,
-        store: ox.Store,
+        path: Path,
         size: int,
         timeout: float,
         run: Callable[[ox.Store, Job], Outcome] = run_job,
     ) -> None:
-        self.store = store
+        self.path = path
         self.size = size
         self.timeout = timeout
         self._run = run
         self._idle: asyncio.Queue[Worker] = asyncio.Queue()
         self._all: set[Worker] = set()
+        self._own: ox.Store | None = None
         self.killed = 0
         self.generation = 0
-        #: Answers of this generation's store by job: the same query on the same data gives
+        #: Answers of this generation's snapshot by job: the same query on the same data gives
         #: the same bytes, so a repeated question is not run again (cleared on every reload).
         self.answers: OrderedDict[Job, Outcome] = OrderedDict()
         self.answer_bytes = 0
         self.keep_answers = True
 
     def start(self) -> None:
-        """Fork the workers (call once the store is loaded, inside the serving event loop)."""
+        """Start the workers (inside the serving event loop)."""
         for _ in range(self.size):
             self._add()
 
     def _add(self) -> None:
-        worker = Worker(self.store, self._run, self.generation)
+        worker = Worker(self.path, self._run)
         self._all.add(worker)
         self._idle.put_nowait(worker)
 
-    def reload(self, store: ox.Store, change: StoreChange | None = None) -> None:
-        """Serve `store` (changed in place or new) from now on.
-
-        With `change` (what was applied to this same store in place) each worker applies it
-        too, after the job it may be running and before any other: no job sees a half-updated
-        store, and no worker is forked again. Otherwise idle workers are re-forked at once,
-        busy ones once their job is answered."""
-        in_place = change is not None and store is self.store
-        self.store = store
+    def reload(self, path: Path) -> None:
+        """Serve the snapshot at `path` from now on: each worker opens it after the job it may
+        be running and before any other, so no job sees a version change under it."""
+        self.path = path
+        self._own = None
         self.generation += 1
         self.answers.clear()
         self.answer_bytes = 0
-        if in_place and change is not None:
-            # A worker forked after the server's store changed (a replacement) gets the change
-            # too: removing and adding the same quads again changes nothing.
-            for worker in list(self._all):
-                try:
-                    worker.conn.send(change)
-                except OSError:
-                    continue  # gone: its next job replaces it
-                worker.generation = self.generation
-            return
-        stale: list[Worker] = []
-        while not self._idle.empty():
-            stale.append(self._idle.get_nowait())
-        for worker in stale:
-            self._retire(worker)
-            self._add()
+        for worker in list(self._all):
+            try:
+                worker.conn.send(Reopen(str(path)))
+            except OSError:
+                continue  # gone: its next job replaces it
 
     def _retire(self, worker: Worker) -> None:
         self._all.discard(worker)
@@ -233,11 +207,7 @@ class WorkerPool:
                 "narrow it down (fewer unbound patterns, a LIMIT) and try again",
                 503,
             )
-        if worker.generation != self.generation:
-            self._retire(worker)  # forked from data that has changed since
-            self._add()
-        else:
-            self._idle.put_nowait(worker)
+        self._idle.put_nowait(worker)
         return outcome
 
     def _replace(self, worker: Worker) -> None:
@@ -252,8 +222,10 @@ class WorkerPool:
         self._all.clear()
 
     def engine(self, graphs: Graphs, source: str) -> Engine:
-        """SELECTs on the served store itself, in this process (quick look-ups only)."""
-        return EmbeddedEngine(self.store, graphs, source)
+        """SELECTs on the served snapshot itself, in this process (quick look-ups only)."""
+        if self._own is None:
+            self._own = ox.Store.read_only(str(self.path))
+        return EmbeddedEngine(self._own, graphs, source)
 
     def pids(self) -> list[int]:
         return [w.process.pid for w in self._all if w.process.pid is not None]

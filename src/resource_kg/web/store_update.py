@@ -1,17 +1,13 @@
-"""How the served store follows the records: which records changed between two versions, and
-the quads that turn the one store into the other (sent to the query workers as well)."""
+"""Which records changed between two versions the live preview loaded: what the site model
+follows record by record (the query store itself decides by content: `querystore.sync`)."""
 
 from __future__ import annotations
 
-import pyoxigraph as ox
-
 from resource_kg.catalog import Catalog
-from resource_kg.store.querystore import record_subjects
-from resource_kg.web.pool import FORK_LOCK, StoreChange
 
 
 def changed_records(old: Catalog, new: Catalog) -> tuple[list[str], list[str]] | None:
-    """(records to remove, records to add) between two loads; None: rebuild the whole store
+    """(records to remove, records to add) between two loads; None: more than records changed
     (the build context changed, or a catalog was not loaded through the store)."""
     old_entries = getattr(old, "entries", None)
     new_entries = getattr(new, "entries", None)
@@ -32,26 +28,3 @@ def changed_records(old: Catalog, new: Catalog) -> tuple[list[str], list[str]] |
             fresh.append(rid)
     stale += [rid for rid in old_entries if rid not in new_entries]
     return sorted(stale), sorted(fresh)
-
-
-def update_store(
-    store: ox.Store, catalog: Catalog, stale: list[str], fresh: list[str]
-) -> StoreChange:
-    """Replace the quads of the changed records in `store` (as the query store's sync does);
-    the change made, for the query workers to make to their copies."""
-    entries = getattr(catalog, "entries", {})
-    base = catalog.settings.base
-    table = catalog.quad_table.table
-    with FORK_LOCK:
-        removed = [
-            quad
-            for rid in stale
-            for subject in record_subjects(store, base, rid)
-            for quad in store.quads_for_pattern(subject, None, None, None)
-        ]
-        added = [
-            table.quad(key) for rid in fresh for key in (*entries[rid].keys, *entries[rid].derived)
-        ]
-        change = StoreChange(tuple(removed), tuple(added))
-        change.apply(store)
-    return change

@@ -1,0 +1,91 @@
+"""Snapshots of the query store (`rkg serve`'s workers read them): each holds exactly its
+version's quads, whatever the store does afterwards, and nothing is left behind."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from resource_kg import Catalog
+from resource_kg.store import incremental, querystore, snapshots
+from resource_kg.store.state import store_dir
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def quads(store: ox.Store) -> set[str]:
+    return {str(q) for q in store}
+
+
+def fresh_quads(root: Path) -> set[str]:
+    """The quads of a build from scratch (no store involved)."""
+    return {str(q) for q in Catalog.load(root).quads}
+
+
+def test_a_snapshot_keeps_its_version_while_the_store_follows_edits(tmp_path: Path) -> None:
+    """After an edit, a deletion and a new record the store moves on (record by record); the
+    snapshot taken before still holds the old version, the one taken after the new: each
+    equal to a fresh build of its folder."""
+    root = tmp_path / "catalog"
+    shutil.copytree(REPO / "data", root / "data")
+    before = fresh_quads(root)
+    old = snapshots.take(incremental.load(root))
+    folder = root / "data" / "resources"
+    text = (folder / "4184.yaml").read_text(encoding="utf-8")
+    (folder / "4184.yaml").write_text(text.replace('title: "Advancing', 'title: "Changed', 1))
+    (folder / "3182.yaml").unlink()
+    (folder / "7000.yaml").write_text(text.replace("4184", "7000"), encoding="utf-8")
+    after = fresh_quads(root)
+    assert before != after
+    new = snapshots.take(incremental.load(root))
+    assert new.done == "updated 3 record(s)"  # record by record, not rebuilt
+    try:
+        assert quads(old.open()) == before
+        assert quads(new.open()) == after
+        # `rkg query` in another terminal updates the store again: the snapshots stay.
+        (folder / "7000.yaml").unlink()
+        querystore.refresh(root)
+        assert quads(old.open()) == before and quads(new.open()) == after
+        assert old.path.parent == new.path.parent == store_dir(root) / snapshots.SNAPSHOTS
+    finally:
+        old.discard()
+        new.discard()
+    assert not old.path.exists() and not new.path.exists()
+
+
+def test_a_catalog_not_loaded_through_the_store_gets_a_temporary_one(tmp_path: Path) -> None:
+    root = tmp_path / "catalog"
+    shutil.copytree(REPO / "data", root / "data")
+    catalog = Catalog.load(root)
+    snap = snapshots.take(catalog)
+    try:
+        assert snap.done == "temporary"
+        assert quads(snap.open()) == {str(q) for q in catalog.quads}
+        assert not store_dir(root).exists()  # nothing written to the catalog's store
+    finally:
+        snap.discard()
+    assert not snap.path.parent.exists()
+
+
+def test_snapshots_of_processes_gone_are_cleared(tmp_path: Path) -> None:
+    parent = tmp_path / "snapshots"
+    parent.mkdir()
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    dead = parent / f"{gone.stdout.strip()}-1"
+    mine = parent / f"{os.getpid()}-7"
+    living = parent / f"{os.getppid()}-2"
+    other = parent / "notes"
+    for path in (dead, mine, living, other):
+        path.mkdir()
+    assert snapshots.clear_stale(parent) == [dead]
+    assert sorted(p.name for p in parent.iterdir()) == sorted(p.name for p in (mine, living, other))
