@@ -52,9 +52,14 @@ def load(
     # collector's sight, or its first full pass scans them all (≈ 2 s at 100k resources).
     gc.freeze()
     if not quiet:
-        for diag in catalog.diagnostics:
-            err.print(f"warning: {printable(str(diag))}", markup=False)
+        report_warnings(catalog)
     return catalog
+
+
+def report_warnings(catalog: Catalog) -> None:
+    """The catalog's content warnings on stderr, one line each."""
+    for diag in catalog.diagnostics:
+        err.print(f"warning: {printable(str(diag))}", markup=False)
 
 
 #: Which module of `resource_kg.commands` defines each command. A run imports only its own

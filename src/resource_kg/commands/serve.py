@@ -19,7 +19,8 @@ from pathlib import Path
 import click
 import uvicorn
 
-from resource_kg.commands.common import ROOT_ARG, cli, err, load
+from resource_kg.catalog import Catalog
+from resource_kg.commands.common import ROOT_ARG, cli, err, report_warnings
 from resource_kg.query import load_context
 from resource_kg.remote import STORE_KINDS, Endpoint, StoreKind
 
@@ -137,9 +138,18 @@ def serve(
         # The start-up snapshot's requests get more time than a page's query (--timeout).
         remote = Endpoint.from_env(endpoint, max(timeout, SNAPSHOT_TIMEOUT), graphs, store_kind)
         with err.status(f"reading the catalog's graphs from {endpoint}…"):
-            catalog = remote_catalog(root, remote)
+            catalog: Catalog | Path = remote_catalog(root, remote)
     else:
-        catalog = load(root)
+        catalog = root  # loaded by the app on a thread: /sparql answers meanwhile
+
+    def loaded(done: Catalog) -> None:
+        report_warnings(done)
+        err.print(
+            f"loaded {len(done.records)} resources in {time.perf_counter() - started:.2f} s: "
+            "pages and stored questions answer now",
+            markup=False,
+        )
+
     app = create_app(
         catalog,
         timeout=timeout,
@@ -150,6 +160,7 @@ def serve(
         watch=root if watch else None,
         curator=not public and watch,
         endpoint=remote,
+        on_load=loaded if remote is None else None,
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
@@ -161,12 +172,15 @@ def serve(
     preview.addHandler(handler)
     preview.setLevel(logging.INFO)
     preview.propagate = False
-    count = len(catalog.records) if remote is None else resource_count(catalog)
+    what = f"{resource_count(catalog)} resources" if isinstance(catalog, Catalog) else str(root)
     err.print(
-        f"serving {count} resources on http://{host}:{port}/ "
-        f"(SPARQL at /sparql, questions at /queries; loaded in "
-        f"{time.perf_counter() - started:.2f} s"
-        + (f"; queries go to {endpoint} ({remote.kind})" if remote is not None else "")
+        f"serving {what} on http://{host}:{port}/ "
+        f"(SPARQL at /sparql, questions at /queries; "
+        + (
+            f"loaded in {time.perf_counter() - started:.2f} s; queries go to {endpoint} ({remote.kind})"
+            if remote is not None
+            else f"its store ready in {time.perf_counter() - started:.2f} s, the catalog loading"
+        )
         + ("; live preview on" if watch else "")
         + ("; curator view on" if watch and not public else "")
         + "; Ctrl-C stops)",

@@ -29,7 +29,7 @@ import pyoxigraph as ox
 
 from resource_kg.catalog import Catalog
 from resource_kg.store.incremental import StoredCatalog
-from resource_kg.store.querystore import sync
+from resource_kg.store.querystore import refresh, sync
 from resource_kg.store.state import locked
 
 SNAPSHOTS = "snapshots"
@@ -62,19 +62,33 @@ def take(catalog: Catalog) -> Snapshot:
     return _of_quads(catalog)
 
 
+def of_folder(root: Path | str) -> Snapshot:
+    """A snapshot of the catalog folder's current state without loading the catalog: the
+    query store's own freshness check (`querystore.refresh`: a few changed files are rebuilt
+    alone), so a server can answer SPARQL in seconds while the catalog loads."""
+    with locked(root) as folder:
+        target, done = refresh(root)
+        return _backup(folder, target, done)
+
+
 def _of_store(catalog: StoredCatalog) -> Snapshot:
     with locked(catalog.paths.root) as folder:
         target, done = sync(catalog)
-        parent = folder / SNAPSHOTS
-        parent.mkdir(exist_ok=True)
-        clear_stale(parent)
-        path = parent / f"{os.getpid()}-{next(_COUNTER)}"
-        shutil.rmtree(path, ignore_errors=True)  # a process id seen before, in another boot
-        store = ox.Store(str(target))
-        try:
-            store.backup(str(path))
-        finally:
-            del store
+        return _backup(folder, target, done)
+
+
+def _backup(folder: Path, target: Path, done: str) -> Snapshot:
+    """Checkpoint the store at `target` (the caller holds the catalog's lock)."""
+    parent = folder / SNAPSHOTS
+    parent.mkdir(exist_ok=True)
+    clear_stale(parent)
+    path = parent / f"{os.getpid()}-{next(_COUNTER)}"
+    shutil.rmtree(path, ignore_errors=True)  # a process id seen before, in another boot
+    store = ox.Store(str(target))
+    try:
+        store.backup(str(path))
+    finally:
+        del store
     return Snapshot(path, done)
 
 

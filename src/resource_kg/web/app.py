@@ -34,8 +34,9 @@ from starlette.routing import Route
 
 from resource_kg import site
 from resource_kg.catalog import Catalog
+from resource_kg.config import load_settings, resolve_paths
 from resource_kg.errors import ConfigError, RkgError
-from resource_kg.graph import DCT
+from resource_kg.graph import DCT, Graphs
 from resource_kg.query import (
     load_queries,
 )
@@ -143,6 +144,31 @@ class Edge:
             )
 
 
+class Gate:
+    """ASGI middleware: until the first version is served (the catalog loaded on a thread),
+    every request but /sparql waits for it; one that cannot be loaded is a 503 naming why."""
+
+    OPEN = ("/sparql",)
+
+    def __init__(self, app: ASGIApp, ready: Callable[[], bool], loaded: Future[Any]) -> None:
+        self.app = app
+        self.ready = ready
+        self.loaded = loaded
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] not in self.OPEN:
+            while not self.ready():
+                if self.loaded.done() and self.loaded.exception() is not None:
+                    exc = self.loaded.exception()
+                    answer = PlainTextResponse(
+                        f"the catalog could not be loaded: {exc}\n", status_code=503
+                    )
+                    await answer(scope, receive, send)
+                    return
+                await asyncio.sleep(0.05)
+        await self.app(scope, receive, send)
+
+
 def root_url(request: Request) -> str:
     return str(request.base_url)
 
@@ -163,7 +189,7 @@ def _first_pages(catalog: Catalog, queries: dict[str, Any]) -> Pages:
 
 
 def create_app(
-    catalog: Catalog,
+    catalog: Catalog | Path | str,
     *,
     timeout: float = 10.0,
     max_rows: int = 100_000,
@@ -174,14 +200,19 @@ def create_app(
     curator: bool | None = None,
     validate: bool = True,
     endpoint: Endpoint | None = None,
+    on_load: Callable[[Catalog], None] | None = None,
 ) -> Starlette:
     """The Starlette app over `catalog`: /sparql, /store, the IRIs' pages, stored questions.
 
-    The on-disk query store is brought in step with `catalog` here and a snapshot of it taken
-    (`store.snapshots`; a catalog not loaded through the store gets a temporary one); the query
-    workers open it when the app starts serving (its lifespan) and stop when it ends. The site
-    model (20 s at 100k resources) is built on a thread meanwhile: /sparql answers before it is
-    ready, pages wait for it.
+    `catalog` is a loaded `Catalog`, or a catalog folder. The query workers answer from a
+    snapshot of the on-disk query store (`store.snapshots`): for a folder it is taken at once,
+    from the store's own freshness check, and the catalog is loaded on a thread (through the
+    store) while /sparql already answers; a loaded catalog brings the store in step first (one
+    not loaded through the store gets a temporary one). The workers start with the app's
+    lifespan and stop when it ends. The site model (20 s at 100k resources) is built on the
+    same thread after the load. Until the catalog is loaded every path but /sparql waits for
+    it, pages until their model is ready too; `on_load` is called with the catalog then (on
+    that thread; `rkg serve` prints its warnings).
 
     `watch` (a catalog folder) turns on the live preview: edits to its files are served
     within a second or two (see `web.live`). `curator` (default: on when watching) adds the
@@ -198,33 +229,61 @@ def create_app(
             "a catalog served from a SPARQL store has no live preview and no curator view: "
             "its records are in the store, not in a folder"
         )
+    if endpoint is not None and not isinstance(catalog, Catalog):
+        raise ConfigError("over a SPARQL store, serve its snapshot: store.remote_catalog(...)")
     curator_view = (watch is not None) if curator is None else curator
     builder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rkg-pages")
-    first_queries = load_queries(catalog.paths.queries)
-    pages_ready: Future[Any] = builder.submit(_first_pages, catalog, first_queries)
-    served = Served(
-        catalog,
-        # Over a remote store there is no local one: nothing is ever asked of it.
-        snapshots.take(catalog) if endpoint is None else None,
-        pages_ready,
-        first_queries,
-        shapes_key=live.shapes_key(catalog),
+    if isinstance(catalog, Catalog):
+        paths, base = catalog.paths, catalog.settings.base
+        first_snapshot = snapshots.take(catalog) if endpoint is None else None
+    else:
+        paths, base = resolve_paths(Path(catalog)), load_settings(Path(catalog)).base
+        first_snapshot = snapshots.of_folder(catalog)
+    early_graphs = tuple(g.value for g in Graphs.for_base(base).all())
+    first_queries = load_queries(paths.queries)
+
+    def first_version(loaded: Catalog | None) -> Served:
+        """The first `Served` (on the builder thread): the catalog, loaded if need be, with
+        its own snapshot (the folder may have changed since the first one), pages to come."""
+        if loaded is None:
+            loaded = live.default_loader(paths.root)
+            gc.freeze()  # lives as long as its version: out of the collector's sight
+            snapshot: Snapshot | None = snapshots.take(loaded)
+        else:
+            snapshot = first_snapshot
+        if on_load is not None:
+            on_load(loaded)
+        pages: Future[Any] = builder.submit(_first_pages, loaded, first_queries)
+        return Served(loaded, snapshot, pages, first_queries, shapes_key=live.shapes_key(loaded))
+
+    served_ready: Future[Served] = builder.submit(
+        first_version, catalog if isinstance(catalog, Catalog) else None
     )
-    state: dict[str, Any] = {"served": served}
-    base = catalog.settings.base
+    state: dict[str, Any] = {}
     workers_pool: WorkerPool | None = None
     pool: QueryStore
     #: Snapshots of versions no longer served, removed once no job can still read them.
     retired: list[Snapshot] = []
     if endpoint is None:
-        assert served.snapshot is not None
-        pool = workers_pool = WorkerPool(served.snapshot.path, workers or default_size(), timeout)
+        assert first_snapshot is not None
+        pool = workers_pool = WorkerPool(first_snapshot.path, workers or default_size(), timeout)
     else:
+        assert isinstance(catalog, Catalog)
         pool = RemoteStore(endpoint, catalog.graphs, workers or default_size(), timeout)
 
     def current() -> Served:
+        """The version served (only called once it exists: see `Gate`)."""
         now: Served = state["served"]
         return now
+
+    def graphs() -> tuple[str, ...]:
+        now: Served | None = state.get("served")
+        return early_graphs if now is None else now.graphs
+
+    def retire(snapshot: Snapshot | None, keep: Snapshot | None) -> None:
+        if snapshot is not None and snapshot != keep:
+            retired.append(snapshot)
+            asyncio.get_running_loop().call_later(timeout + 30, _discard, snapshot)
 
     def apply(new: Served) -> None:
         """Runs on the event loop: serve `new` from now on; the workers open its snapshot, and
@@ -233,9 +292,7 @@ def create_app(
         state["served"] = new
         if workers_pool is not None and new.snapshot is not None:
             workers_pool.reload(new.snapshot.path)
-        if old.snapshot is not None and old.snapshot != new.snapshot:
-            retired.append(old.snapshot)
-            asyncio.get_running_loop().call_later(timeout + 30, _discard, old.snapshot)
+        retire(old.snapshot, new.snapshot)
         if old.pages is not new.pages and old.pages.done() and old.pages.exception() is None:
             # Requests in flight may still read the old version's downloads: closed later.
             asyncio.get_running_loop().call_later(120, old.pages.result().close)
@@ -258,36 +315,59 @@ def create_app(
         return Pages.updated(prev.result(), cat, queries, edited)
 
     watcher: live.Watcher | None = None
-    if watch is not None:
-        watcher = live.Watcher(
-            Path(watch),
-            served,
-            apply,
-            next_pages,
-            validator=live.default_validator if validate else None,
-        )
+
+    async def begin() -> None:
+        """Once the first version exists: serve it, and start the live preview on it."""
+        nonlocal watcher
+        try:
+            served = await asyncio.wrap_future(served_ready)
+        except Exception:
+            log.exception("the catalog could not be loaded")
+            return
+        state["served"] = served
+        if workers_pool is not None and served.snapshot is not None:
+            if served.snapshot != first_snapshot:
+                workers_pool.reload(served.snapshot.path)
+            retire(first_snapshot, served.snapshot)
+        if watch is not None:
+            watcher = live.Watcher(
+                Path(watch),
+                served,
+                apply,
+                next_pages,
+                validator=live.default_validator if validate else None,
+            )
+            watcher.start(asyncio.get_running_loop())
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         pool.start()
-        if watcher is not None:
-            watcher.start(asyncio.get_running_loop())
+        starting = asyncio.get_running_loop().create_task(begin())
         try:
             yield
         finally:
+            if not starting.done():
+                starting.cancel()
             if watcher is not None:
                 await asyncio.to_thread(watcher.stop)
             pool.close()
-            now = current()
-            for snapshot in [*retired, served.snapshot, now.snapshot]:
+            now: Served | None = state.get("served")
+            versions = [] if now is None else [now]
+            if served_ready.done() and served_ready.exception() is None:
+                versions.append(served_ready.result())
+            for snapshot in [*retired, first_snapshot, *(v.snapshot for v in versions)]:
                 if snapshot is not None:
                     snapshot.discard()
-            for version in {id(served.pages): served.pages, id(now.pages): now.pages}.values():
+            for version in {id(v.pages): v.pages for v in versions}.values():
                 if version.done() and version.exception() is None:
                     version.result().close()
             builder.shutdown(wait=False, cancel_futures=True)
 
     async def site_pages() -> Pages:
+        while "served" not in state:  # /sparql's query page, asked for before the first load
+            if served_ready.done() and served_ready.exception() is not None:
+                raise served_ready.exception()  # type: ignore[misc]
+            await asyncio.sleep(0.05)
         pages: Pages = await asyncio.wrap_future(current().pages)
         return pages
 
@@ -338,7 +418,7 @@ def create_app(
             query,
             params,
             accept,
-            dataset=current().graphs,
+            dataset=graphs(),
             allowed_services=settings.allow_service,
             max_rows=settings.max_rows,
         )
@@ -361,7 +441,7 @@ def create_app(
             )
         if media == HTML:
             return await query_page(request, "", None)
-        triples = sparql.service_description(root_url(request) + "sparql", current().graphs)
+        triples = sparql.service_description(root_url(request) + "sparql", graphs())
         body = ox.serialize(triples, format=GRAPH_TYPES[media], prefixes={"sd": sparql.SD})
         return Response(body or b"", media_type=media, headers={"vary": "Accept"})
 
@@ -379,7 +459,7 @@ def create_app(
                 doc = json.loads(outcome.body)
                 result = results_table(doc, lambda iri: local_link(iri, base_url))
         body = f"""<h1>SPARQL query</h1>
-<p>The default graph is the union of the catalog's graphs ({len(current().graphs)} named graphs).
+<p>The default graph is the union of the catalog's graphs ({len(graphs())} named graphs).
 Queries are read-only and stop after {settings.timeout:g} s; at most {settings.max_rows} rows are returned.
 Clients send the same request to <code>{site.e(base_url)}sparql</code> with an Accept header.</p>
 <form method="get" action="sparql">
@@ -531,8 +611,7 @@ Clients send the same request to <code>{site.e(base_url)}sparql</code> with an A
     ]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={RkgError: on_error})
     app.state.pool = pool
-    app.state.pages = pages_ready
     app.state.current = current
-    app.state.watcher = watcher
+    app.add_middleware(Gate, ready=lambda: "served" in state, loaded=served_ready)
     app.add_middleware(Edge)
     return app
