@@ -89,3 +89,28 @@ def test_snapshots_of_processes_gone_are_cleared(tmp_path: Path) -> None:
         path.mkdir()
     assert snapshots.clear_stale(parent) == [dead]
     assert sorted(p.name for p in parent.iterdir()) == sorted(p.name for p in (mine, living, other))
+
+
+def test_clearing_the_store_leaves_a_running_servers_snapshot(tmp_path: Path) -> None:
+    """`rkg store --clear` while a server reads its snapshot: the store goes, the snapshot of
+    the living process stays readable, one of a process gone is removed."""
+    root = tmp_path / "catalog"
+    shutil.copytree(REPO / "data", root / "data")
+    live = snapshots.take(incremental.load(root))
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    dead = live.path.parent / f"{gone.stdout.strip()}-3"
+    dead.mkdir()
+    rkg = str(Path(sys.executable).parent / "rkg")
+    subprocess.run([rkg, "store", str(root), "--clear"], check=True, capture_output=True)
+    try:
+        assert not (store_dir(root) / "state.sqlite").exists()
+        assert not (store_dir(root) / querystore.STORE_FOLDER).exists()
+        assert not dead.exists()
+        assert quads(live.open()) == fresh_quads(root)
+    finally:
+        live.discard()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import click
 
 from resource_kg.commands.common import ROOT_ARG, cli, out
+from resource_kg.store.snapshots import SNAPSHOTS, clear_stale
 from resource_kg.store.state import cache_root, connect, get_meta, locked, store_dir
 
 
@@ -20,7 +22,8 @@ def store_command(root: Path, clear: bool) -> None:
     Every command reads the catalog through one store: the parsed records and their triples,
     per-record validation results (with the triples the catalog-wide checks read), the
     serialized blocks of catalog.trig and catalog.ttl per record (so a build after a few
-    edits serializes only those), and an on-disk pyoxigraph store for queries. It lives in
+    edits serializes only those), and an on-disk pyoxigraph store for queries (with the
+    snapshots of it a running `rkg serve` reads: --clear leaves those to their server). It lives in
     the user's cache folder (RKG_CACHE_DIR, else $XDG_CACHE_HOME/resource-kg, else
     ~/.cache/resource-kg), never in the catalog folder, and holds data only (SQLite and
     pyoxigraph files), never code. An entry is reused only while the bytes it was built from
@@ -33,6 +36,9 @@ def store_command(root: Path, clear: bool) -> None:
         with locked(root):
             for child in sorted(folder.iterdir()) if folder.is_dir() else []:
                 if child.name == "lock":
+                    continue
+                if child.name == SNAPSHOTS:  # a running server's: it removes its own
+                    clear_stale(child)
                     continue
                 if child.is_dir():
                     shutil.rmtree(child)
@@ -53,7 +59,13 @@ def store_command(root: Path, clear: bool) -> None:
         clean = bool(get_meta(db, "store_clean"))
     finally:
         db.close()
-    size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    # Snapshots share the store's files (hard links): each file counted once.
+    sizes = {(st.st_dev, st.st_ino): st.st_size for st in _stats(folder)}
+    size = sum(sizes.values())
     out.print(f"record files built: {files}; validation results kept: {results}", markup=False)
     query = "complete" if clean else "to be rebuilt on the next query"
     out.print(f"query store: {in_store} records, {query}; {size / 2**20:.1f} MiB", markup=False)
+
+
+def _stats(folder: Path) -> list[os.stat_result]:
+    return [p.stat() for p in folder.rglob("*") if p.is_file()]
