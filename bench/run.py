@@ -753,8 +753,9 @@ def serve_size(n: int, seed: int, fresh_catalog: bool, args: argparse.Namespace)
     """The serve step at one size (issues 13 and 14): see bench/serve_load.py.
 
     Runs on the catalog the pipeline steps left (`fresh_catalog` False) or on a new one; an
-    unmeasured `rkg build` brings the store up to date (`rkg serve` starts from it) and the
-    release dumps the two peers load are written from the same catalog."""
+    unmeasured `rkg build` and `rkg query` bring the store and its query store up to date
+    (`rkg serve` starts from them) and the release dumps the two peers load are written from
+    the same catalog."""
     root = WORK / f"n{n}"
     cache = WORK / "cache" / f"n{n}"
     ENV["RKG_CACHE_DIR"] = str(cache)
@@ -766,8 +767,15 @@ def serve_size(n: int, seed: int, fresh_catalog: bool, args: argparse.Namespace)
         shutil.rmtree(cache, ignore_errors=True)
     folder = WORK / f"serve-n{n}"
     shutil.rmtree(folder, ignore_errors=True)
+    params = query_params(root)
     prepared = [
-        prepare(n, "rkg build (the store rkg serve starts from)", [*RKG, "build", str(root)])
+        prepare(n, "rkg build (the store rkg serve starts from)", [*RKG, "build", str(root)]),
+        # rkg build leaves the query store to the first query: written here, unmeasured.
+        prepare(
+            n,
+            "rkg query language (writes the query store rkg serve reads)",
+            query_cmd(root, "language", params["language"]),
+        ),
     ]
     dumps = folder / "dump"
     prepared.append(
@@ -795,7 +803,7 @@ def serve_size(n: int, seed: int, fresh_catalog: bool, args: argparse.Namespace)
         folder,
         rkg=RKG,
         env=dict(os.environ, **ENV),
-        params=query_params(root),
+        params=params,
         day=DAY,
         edit_ids=edit_ids,
         seconds=args.load_seconds,

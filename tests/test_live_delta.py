@@ -19,9 +19,10 @@ from resource_kg import Catalog
 from resource_kg.site import pages as site_pages
 from resource_kg.store import delta, incremental
 from resource_kg.store.fingerprint import HashMemo
+from resource_kg.store.querystore import changed_records
 from resource_kg.store.state import connect, store_dir
 from resource_kg.validate import FORMATS, validate
-from resource_kg.web import live, store_update
+from resource_kg.web import live
 from resource_kg.web.pages import Pages
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -235,7 +236,7 @@ def test_pages_updated_after_edits_equal_pages_built_whole(
         for _ in range(rng.randrange(1, 3)):
             edit(root, rng)
         new = incremental.load(root, previous=catalog)
-        delta = store_update.changed_records(catalog, new)
+        delta = changed_records(catalog, new)
         edited = live.edited_records(new, delta)
         assert edited, "the edits changed records and kept every id"
         updated = Pages.updated(pages, new, pages.queries, edited)
@@ -255,7 +256,7 @@ def test_an_added_record_builds_the_pages_whole(generated: Path, tmp_path: Path)
         text.replace(f"id: {rid}", "id: invented-added"), encoding="utf-8"
     )
     new = incremental.load(root, previous=catalog)
-    delta = store_update.changed_records(catalog, new)
+    delta = changed_records(catalog, new)
     assert delta is not None and "invented-added" in delta[1]
     assert live.edited_records(new, delta) is None  # an id appeared: not an edit of records
 

@@ -114,3 +114,42 @@ def test_clearing_the_store_leaves_a_running_servers_snapshot(tmp_path: Path) ->
         assert quads(live.open()) == fresh_quads(root)
     finally:
         live.discard()
+
+
+def _store_quads(root: Path) -> set[str]:
+    store = ox.Store.read_only(str(store_dir(root) / querystore.STORE_FOLDER))
+    try:
+        return quads(store)
+    finally:
+        del store
+
+
+def test_sync_from_the_previous_catalog_equals_the_full_compare(tmp_path: Path) -> None:
+    """The live preview's path (`sync(new, previous)`: only the records that differ between
+    the two catalogs) leaves the store a fresh build gives, as the record-by-record compare
+    does; once another process wrote the store, the previous catalog is not trusted."""
+    root = tmp_path / "catalog"
+    shutil.copytree(REPO / "data", root / "data")
+    folder = root / "data" / "resources"
+    first = incremental.load(root)
+    assert querystore.sync(first)[1] == "built" and first.store_token
+    original = (folder / "3182.yaml").read_text(encoding="utf-8")
+    text = (folder / "4184.yaml").read_text(encoding="utf-8")
+    (folder / "4184.yaml").write_text(text.replace('title: "Advancing', 'title: "Changed', 1))
+    second = incremental.load(root, previous=first)
+    assert querystore.sync(second, first)[1] == "updated 1 record(s)"
+    assert _store_quads(root) == fresh_quads(root)
+    # The plain path on the same input: a copy of the folder synced without a previous one.
+    plain = tmp_path / "plain"
+    shutil.copytree(root / "data", plain / "data")
+    querystore.sync(incremental.load(plain))
+    assert _store_quads(plain) == _store_quads(root)
+    # Another process (`rkg query` after an edit) writes the store; the edit is then undone.
+    (folder / "3182.yaml").write_text(original.replace("title: Heat", "title: Cold", 1))
+    querystore.refresh(root)
+    (folder / "3182.yaml").write_text(original, encoding="utf-8")
+    third = incremental.load(root, previous=second)
+    assert querystore.changed_records(second, third) == ([], [])  # all lent from `second`
+    done = querystore.sync(third, second)[1]
+    assert done == "updated 1 record(s)"  # found by comparing every record, not by the delta
+    assert _store_quads(root) == fresh_quads(root)

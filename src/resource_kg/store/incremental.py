@@ -79,6 +79,8 @@ class StoredCatalog(Catalog):
     file_hashes: dict[str, str]  # record file → content hash, as this load read them
     url_keys: dict[str, str | None]  # record id → the key its url is compared by
     own_diagnostics: list[Diagnostic]  # set by store.delta: the records' own warnings
+    #: The query store's token when `querystore.sync` last left it holding this catalog.
+    store_token: str | None = None
 
 
 class _LazyTerms(dict[str, Any]):

@@ -8,6 +8,13 @@ of a record has the record or one of its tag nodes as subject) and adds their ne
 change of the build context (code, vocabularies, ontology, organizations, settings, year)
 rebuilds it whole.
 
+A store written by `sync(catalog)` remembers it by a token (a random value in the database,
+replaced by every write of the store, and kept on the catalog object): `sync(new, previous)`
+with the catalog the store was last synced to then replaces the records that differ between
+the two catalogs (`changed_records`: entries lent by the previous load are the same objects)
+instead of comparing every record with the database; a store anyone wrote since has another
+token, and is compared record by record.
+
 `refresh(root)` is the cheap way in: it hashes the record files and, when few changed and no
 record id appeared or vanished, rebuilds just those files' records, without decoding the rest
 of the catalog; anything else goes through the full incremental load (`sync`).
@@ -17,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
 import sqlite3
 from collections.abc import Iterable, Iterator
@@ -24,6 +32,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from resource_kg.catalog import Catalog
 from resource_kg.graph import PROV, TermTable, resource_iri
 from resource_kg.store.fingerprint import HashMemo, files_digest
 from resource_kg.store.incremental import (
@@ -88,7 +97,8 @@ def _record_state(
     fresh: dict[str, Entry],
     context: str,
     files: str,
-) -> None:
+) -> str:
+    """Record what the store now holds; the store's new token."""
     db.executemany("DELETE FROM store_records WHERE id = ?", [(r,) for r in stale])
     db.executemany(
         "INSERT OR REPLACE INTO store_records (id, digest) VALUES (?, ?)",
@@ -96,39 +106,77 @@ def _record_state(
     )
     set_meta(db, "store_files", files)
     set_meta(db, "store_clean", context)
+    token = secrets.token_hex(16)
+    set_meta(db, "store_token", token)
+    return token
 
 
-def sync(catalog: StoredCatalog) -> tuple[Path, str]:
+def changed_records(old: Catalog, new: Catalog) -> tuple[list[str], list[str]] | None:
+    """(records to remove, records to add) between two loads; None when more than records
+    changed (the build context, or a catalog not loaded through the store)."""
+    old_entries = getattr(old, "entries", None)
+    new_entries = getattr(new, "entries", None)
+    if old_entries is None or new_entries is None:
+        return None
+    if getattr(old, "build_context", None) != getattr(new, "build_context", None):
+        return None
+    stale: list[str] = []
+    fresh: list[str] = []
+    for rid, entry in new_entries.items():
+        was = old_entries.get(rid)
+        if was is entry:
+            continue  # lent by the version before: the same quads (most of them)
+        if was is None:
+            fresh.append(rid)
+        elif was.quads_digest != entry.quads_digest:
+            stale.append(rid)
+            fresh.append(rid)
+    stale += [rid for rid in old_entries if rid not in new_entries]
+    return sorted(stale), sorted(fresh)
+
+
+def sync(catalog: StoredCatalog, previous: StoredCatalog | None = None) -> tuple[Path, str]:
     """Bring the on-disk store in step with `catalog`; returns its folder and what was done.
 
+    `previous`: the catalog this process last synced the store to, if any (see the module
+    docstring); only trusted while the store's token is still the one that sync left.
     The caller holds the catalog's lock."""
     folder = catalog.state_folder
     target = folder / STORE_FOLDER
     files = files_digest(list(catalog.file_hashes.items()))
     db = connect(folder)
     try:
-        current = {rid: e.quads_digest for rid, e in catalog.entries.items()}
         clean = get_meta(db, "store_clean") == catalog.build_context and target.is_dir()
         if not clean:
-            _rebuild(db, catalog, target, files)
+            catalog.store_token = _rebuild(db, catalog, target, files)
             return target, "built"
-        held = dict(db.execute("SELECT id, digest FROM store_records").fetchall())
-        stale = sorted(rid for rid, d in held.items() if current.get(rid) != d)
-        fresh = {rid: catalog.entries[rid] for rid, d in current.items() if held.get(rid) != d}
+        token = get_meta(db, "store_token")
+        delta = None
+        if previous is not None and token and previous.store_token == token:
+            delta = changed_records(previous, catalog)
+        if delta is not None:
+            stale = delta[0]
+            fresh = {rid: catalog.entries[rid] for rid in delta[1]}
+        else:
+            current = {rid: e.quads_digest for rid, e in catalog.entries.items()}
+            held = dict(db.execute("SELECT id, digest FROM store_records").fetchall())
+            stale = sorted(rid for rid, d in held.items() if current.get(rid) != d)
+            fresh = {rid: catalog.entries[rid] for rid, d in current.items() if held.get(rid) != d}
         if not stale and not fresh:
             if get_meta(db, "store_files") != files:
                 set_meta(db, "store_files", files)
+            catalog.store_token = token
             return target, "unchanged"
         _apply(db, target, catalog.settings.base, stale, fresh, catalog.quad_table.table)
         db.execute("BEGIN IMMEDIATE")
-        _record_state(db, stale, fresh, catalog.build_context, files)
+        catalog.store_token = _record_state(db, stale, fresh, catalog.build_context, files)
         db.execute("COMMIT")
         return target, f"updated {len(set(stale) | set(fresh))} record(s)"
     finally:
         db.close()
 
 
-def _rebuild(db: sqlite3.Connection, catalog: StoredCatalog, target: Path, files: str) -> None:
+def _rebuild(db: sqlite3.Connection, catalog: StoredCatalog, target: Path, files: str) -> str:
     set_meta(db, "store_clean", "")
     shutil.rmtree(target, ignore_errors=True)
     tmp = target.with_name(STORE_FOLDER + ".tmp")
@@ -143,8 +191,9 @@ def _rebuild(db: sqlite3.Connection, catalog: StoredCatalog, target: Path, files
     tmp.rename(target)
     db.execute("BEGIN IMMEDIATE")
     db.execute("DELETE FROM store_records")
-    _record_state(db, [], catalog.entries, catalog.build_context, files)
+    token = _record_state(db, [], catalog.entries, catalog.build_context, files)
     db.execute("COMMIT")
+    return token
 
 
 def _all_quads(catalog: StoredCatalog) -> Iterator[ox.Quad]:

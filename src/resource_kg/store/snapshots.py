@@ -55,10 +55,11 @@ class Snapshot:
             shutil.rmtree(self.path.parent, ignore_errors=True)
 
 
-def take(catalog: Catalog) -> Snapshot:
-    """A snapshot holding exactly `catalog`'s four graphs."""
+def take(catalog: Catalog, previous: Catalog | None = None) -> Snapshot:
+    """A snapshot holding exactly `catalog`'s four graphs. `previous`: the catalog of the last
+    snapshot this process took, which spares comparing every record (`querystore.sync`)."""
     if isinstance(catalog, StoredCatalog):
-        return _of_store(catalog)
+        return _of_store(catalog, previous if isinstance(previous, StoredCatalog) else None)
     return _of_quads(catalog)
 
 
@@ -71,9 +72,9 @@ def of_folder(root: Path | str) -> Snapshot:
         return _backup(folder, target, done)
 
 
-def _of_store(catalog: StoredCatalog) -> Snapshot:
+def _of_store(catalog: StoredCatalog, previous: StoredCatalog | None) -> Snapshot:
     with locked(catalog.paths.root) as folder:
-        target, done = sync(catalog)
+        target, done = sync(catalog, previous)
         return _backup(folder, target, done)
 
 

@@ -50,9 +50,9 @@ from resource_kg.graph import QuadKey
 from resource_kg.query import StoredQuery, load_queries
 from resource_kg.records import RECORD_SUFFIXES
 from resource_kg.store import snapshots
+from resource_kg.store.querystore import changed_records
 from resource_kg.store.snapshots import Snapshot
 from resource_kg.validate import Finding
-from resource_kg.web.store_update import changed_records
 
 log = logging.getLogger("resource_kg.web.live")
 _FORK = multiprocessing.get_context("fork")
@@ -419,7 +419,7 @@ class Watcher:
                 self._notify(None)
             return False  # touched, not changed: the store decides by content
         with FORK_LOCK:
-            snapshot = snapshots.take(catalog)
+            snapshot = snapshots.take(catalog, old.catalog)
         stored = time.perf_counter()
         pages: Future[Any] = Future()
         small = delta is not None and len(delta[0]) + len(delta[1]) <= DELTA_LIMIT
