@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import gc
 import json
 import logging
@@ -182,10 +183,22 @@ def problem(exc: Exception) -> Response:
 def _first_pages(catalog: Catalog, queries: dict[str, Any]) -> Pages:
     """The first version's pages; then the catalog and model are frozen out of the cyclic
     garbage collector's sight (`gc.freeze`): they live as long as the version, and a full
-    collection over them takes seconds and dirties the memory the forked workers share."""
+    collection over them takes seconds and dirties the memory a forked validation shares."""
     pages = Pages(catalog, queries=queries)
     gc.freeze()
+    give_back_memory()
     return pages
+
+
+def give_back_memory() -> None:
+    """Return the C heap's free pages to the system (glibc's `malloc_trim`): a load's
+    temporaries leave ≈ 400 MB free but mapped at 100k resources, counted in the server's RSS
+    for as long as it runs. Nothing where the C library has no such call."""
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim(0)
 
 
 def create_app(
@@ -248,6 +261,7 @@ def create_app(
         if loaded is None:
             loaded = live.default_loader(paths.root)
             gc.freeze()  # lives as long as its version: out of the collector's sight
+            give_back_memory()
             snapshot: Snapshot | None = snapshots.take(loaded)
         else:
             snapshot = first_snapshot
