@@ -18,6 +18,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from resource_kg import Catalog
+from resource_kg.store import querystore
 from resource_kg.web import create_app, live
 
 REPO = Path(__file__).resolve().parent.parent
@@ -61,7 +62,8 @@ def test_sparql_answers_while_the_catalog_loads(
         return real(*args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(live, "default_loader", slow_loader)
-    with serving(create_app(root, validate=False)) as client:
+    app = create_app(root, validate=False)
+    with serving(app) as client:
         early = client.get("/sparql", params={"query": QUERY}, headers=CSV)
         assert early.status_code == 200 and early.text.count("\n") > 3
         with ThreadPoolExecutor(1) as side:
@@ -72,6 +74,8 @@ def test_sparql_answers_while_the_catalog_loads(
             answer = page.result(timeout=60)
         assert answer.status_code == 200 and "resource:4184" in answer.text
         late = client.get("/sparql", params={"query": QUERY}, headers=CSV)
+        # Nobody wrote the store meanwhile: the workers kept their snapshot and its answers.
+        assert app.state.pool.generation == 0 and app.state.pool.answers
     with serving(create_app(Catalog.load(root), validate=False)) as plain:
         loaded = plain.get("/sparql", params={"query": QUERY}, headers=CSV)
         plain_page = plain.get("/resource/4184", headers={"accept": "text/turtle"})
@@ -94,3 +98,29 @@ def test_a_catalog_that_cannot_be_loaded_is_a_503_naming_why(
         assert client.get("/sparql", params={"query": "ASK {}"}).status_code == 200
         page = client.get("/")
         assert page.status_code == 503 and "invented failure" in page.text
+
+
+def test_a_store_written_while_the_catalog_loads_is_served_as_loaded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another `rkg` process updates the store between the first snapshot and the end of the
+    load (here: an edit, then `rkg query`'s refresh): the workers move to the loaded
+    version's snapshot, and /sparql answers with the edit."""
+    root = tmp_path / "catalog"
+    shutil.copytree(REPO / "data", root / "data")
+    real = live.default_loader
+    record = root / "data" / "resources" / "4184.yaml"
+
+    def edited_meanwhile(*args: object) -> Catalog:
+        text = record.read_text(encoding="utf-8")
+        record.write_text(text.replace('title: "Advancing', 'title: "Meanwhile', 1))
+        querystore.refresh(root)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(live, "default_loader", edited_meanwhile)
+    app = create_app(root, validate=False)
+    with serving(app) as client:
+        assert client.get("/").status_code == 200  # waits for the load
+        answer = client.get("/sparql", params={"query": QUERY}, headers=CSV)
+        assert app.state.pool.generation == 1
+    assert "Meanwhile" in answer.text

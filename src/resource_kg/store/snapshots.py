@@ -30,7 +30,7 @@ import pyoxigraph as ox
 from resource_kg.catalog import Catalog
 from resource_kg.store.incremental import StoredCatalog
 from resource_kg.store.querystore import refresh, sync
-from resource_kg.store.state import locked
+from resource_kg.store.state import connect, get_meta, locked
 
 SNAPSHOTS = "snapshots"
 _COUNTER = itertools.count(1)
@@ -44,6 +44,9 @@ class Snapshot:
     #: What `rkg query`'s store said it did to follow this version ("unchanged", "built",
     #: "updated 1 record(s)"), or "temporary" for a catalog not loaded through the store.
     done: str
+    #: The store's token when the snapshot was taken (`querystore`): two snapshots with the
+    #: same token hold the same quads. None for a temporary store.
+    token: str | None = None
 
     def open(self) -> ox.Store:
         return ox.Store.read_only(str(self.path))
@@ -69,16 +72,21 @@ def of_folder(root: Path | str) -> Snapshot:
     alone), so a server can answer SPARQL in seconds while the catalog loads."""
     with locked(root) as folder:
         target, done = refresh(root)
-        return _backup(folder, target, done)
+        db = connect(folder)
+        try:
+            token = get_meta(db, "store_token")
+        finally:
+            db.close()
+        return _backup(folder, target, done, token)
 
 
 def _of_store(catalog: StoredCatalog, previous: StoredCatalog | None) -> Snapshot:
     with locked(catalog.paths.root) as folder:
         target, done = sync(catalog, previous)
-        return _backup(folder, target, done)
+        return _backup(folder, target, done, catalog.store_token)
 
 
-def _backup(folder: Path, target: Path, done: str) -> Snapshot:
+def _backup(folder: Path, target: Path, done: str, token: str | None) -> Snapshot:
     """Checkpoint the store at `target` (the caller holds the catalog's lock)."""
     parent = folder / SNAPSHOTS
     parent.mkdir(exist_ok=True)
@@ -90,7 +98,7 @@ def _backup(folder: Path, target: Path, done: str) -> Snapshot:
         store.backup(str(path))
     finally:
         del store
-    return Snapshot(path, done)
+    return Snapshot(path, done, token)
 
 
 def _of_quads(catalog: Catalog) -> Snapshot:
