@@ -263,10 +263,10 @@ def create_app(
             gc.freeze()  # lives as long as its version: out of the collector's sight
             give_back_memory()
             snapshot: Snapshot | None = snapshots.take(loaded)
-            if snapshot is not None and first_snapshot is not None and snapshot.token:
-                if snapshot.token == first_snapshot.token:  # nobody wrote the store since:
-                    snapshot.discard()  # the same quads, and the answers kept so far stay
-                    snapshot = first_snapshot
+            same = first_snapshot is not None and snapshot.token == first_snapshot.token
+            if snapshot.token and same:  # nobody wrote the store since: the same quads,
+                snapshot.discard()  # and the answers kept so far stay good
+                snapshot = first_snapshot
         else:
             snapshot = first_snapshot
         if on_load is not None:
