@@ -262,11 +262,11 @@ def create_app(
             loaded = live.default_loader(paths.root)
             gc.freeze()  # lives as long as its version: out of the collector's sight
             give_back_memory()
-            snapshot: Snapshot | None = snapshots.take(loaded)
-            same = first_snapshot is not None and snapshot.token == first_snapshot.token
-            if snapshot.token and same:  # nobody wrote the store since: the same quads,
-                snapshot.discard()  # and the answers kept so far stay good
-                snapshot = first_snapshot
+            taken = snapshots.take(loaded)
+            same = first_snapshot is not None and taken.token == first_snapshot.token
+            if taken.token and same:  # nobody wrote the store since: the same quads,
+                taken.discard()  # and the answers kept so far stay good
+            snapshot = first_snapshot if taken.token and same else taken
         else:
             snapshot = first_snapshot
         if on_load is not None:
