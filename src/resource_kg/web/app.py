@@ -48,7 +48,7 @@ from resource_kg.web import live, sparql
 from resource_kg.web.live import Served
 from resource_kg.web.negotiation import DATASET_TYPES, GRAPH_TYPES, HTML, choose, split_suffix
 from resource_kg.web.pages import DOWNLOADS, Pages, Target, asset, examples_json, results_table
-from resource_kg.web.pool import WorkerPool, default_size
+from resource_kg.web.pool import WorkerPool, default_size, prepare_workers
 from resource_kg.web.store import QueryStore, RemoteStore
 from resource_kg.web.views import AnswerCache, Views
 
@@ -246,6 +246,9 @@ def create_app(
         raise ConfigError("over a SPARQL store, serve its snapshot: store.remote_catalog(...)")
     curator_view = (watch is not None) if curator is None else curator
     builder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rkg-pages")
+    if endpoint is None:
+        # The workers' fork server imports its modules in a process of its own meanwhile.
+        builder.submit(prepare_workers)
     if isinstance(catalog, Catalog):
         paths, base = catalog.paths, catalog.settings.base
         first_snapshot = snapshots.take(catalog) if endpoint is None else None
@@ -274,9 +277,18 @@ def create_app(
         pages: Future[Any] = builder.submit(_first_pages, loaded, first_queries)
         return Served(loaded, snapshot, pages, first_queries, shapes_key=live.shapes_key(loaded))
 
-    served_ready: Future[Served] = builder.submit(
-        first_version, catalog if isinstance(catalog, Catalog) else None
-    )
+    #: The first version: loaded once the server is up (`lifespan`), so that the load takes
+    #: no time from starting the workers and the server.
+    served_ready: Future[Served] = Future()
+
+    def load_first() -> None:
+        try:
+            served_ready.set_result(
+                first_version(catalog if isinstance(catalog, Catalog) else None)
+            )
+        except BaseException as exc:  # the gate answers with it; begin() logs it
+            served_ready.set_exception(exc)
+
     state: dict[str, Any] = {}
     workers_pool: WorkerPool | None = None
     pool: QueryStore
@@ -360,6 +372,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         pool.start()
+        builder.submit(load_first)
         starting = asyncio.get_running_loop().create_task(begin())
         try:
             yield

@@ -31,6 +31,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from multiprocessing import forkserver
 from multiprocessing.connection import Connection
 from multiprocessing.context import ForkServerProcess
 from pathlib import Path
@@ -238,6 +239,12 @@ def _receive(conn: Connection) -> Outcome | None:
     except (EOFError, OSError):
         return None
     return value if isinstance(value, Outcome) else None
+
+
+def prepare_workers() -> None:
+    """Start the fork server now (it imports this module, pyoxigraph included, in a process of
+    its own: about a second), so the first workers start in milliseconds later on."""
+    forkserver.ensure_running()
 
 
 def default_size() -> int:
