@@ -9,6 +9,7 @@ import random
 import shutil
 import subprocess
 import sys
+import time
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -301,3 +302,52 @@ def test_a_poll_tells_the_reload_which_record_files_changed(tmp_path: Path) -> N
     assert made.entries["4184"] is catalog.entries["4184"]  # lent, not rebuilt
     page = now.pages.result().page(now.pages.result().find("resource/3182"), "http://x/")
     assert "Polled Heat" in page
+
+
+def _validate_slowly(_catalog: Any) -> list[Any]:
+    """A validation that outlasts the test (run in the forked child)."""
+    time.sleep(120)
+    return []
+
+
+def test_a_reload_ends_the_validation_under_way_before_it_loads(tmp_path: Path) -> None:
+    """The validation child shares the server's memory: a reload kills it first (every page
+    the reload writes while the child lives is copied), and no new one is forked meanwhile."""
+    root = tmp_path / "catalog"
+    shutil.copytree(ROOT / "data", root / "data")
+    catalog = incremental.load(root)
+    pages: Future[Any] = Future()
+    pages.set_result(Pages(catalog))
+    served = live.Served(catalog, None, pages, pages.result().queries)
+    watcher = live.Watcher(
+        root,
+        served,
+        lambda _new: None,
+        lambda c, q, _o, _e: Pages(c, queries=q),
+        validator=_validate_slowly,
+        events=False,
+    )
+    try:
+        watcher.validate_later(served)
+        deadline = time.monotonic() + 30
+        while not watcher._children and time.monotonic() < deadline:
+            time.sleep(0.05)
+        (child,) = watcher._children
+        assert child.is_alive()
+        record = root / "data" / "resources" / "3182.yaml"
+        text = record.read_text(encoding="utf-8")
+        record.write_text(text.replace("title: Heat", "title: Reloaded Heat", 1))
+        seen: list[bool] = []
+        real = watcher.loader
+
+        def loader(*args: Any) -> Any:
+            seen.append(child.is_alive())  # as the load begins
+            return real(*args)
+
+        watcher.loader = loader
+        watcher._reload_safely({"data/resources/3182.yaml"})
+        assert seen == [False]
+        assert watcher.current.version == 2
+    finally:
+        watcher.stop()
+        watcher.stop_validation()
