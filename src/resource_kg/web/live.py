@@ -324,8 +324,10 @@ class Watcher:
                 rust_timeout=1000,
                 raise_interrupt=False,
             ):
+                # The safety poll's listing is not redone here: at 100k files it takes about
+                # a second, which the next save would wait for. That poll then sees these
+                # files as changed and reloads them, finding the same bytes (no new version).
                 self._reload_safely(self.record_files({p for _c, p in changes}))
-                self._seen = signature(self.root)  # the poll need not load this again
         except Exception:  # no inotify here (or the folder went): polling goes on
             log.exception("live preview: change events stopped; polling instead")
             self.events = False
