@@ -25,21 +25,16 @@ serving what it had, and the next load reads that file again whatever event trig
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import gc
 import logging
-import multiprocessing
 import os
 import resource
-import signal
 import threading
 import time
-import warnings
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
@@ -54,12 +49,9 @@ from resource_kg.store import snapshots
 from resource_kg.store.querystore import changed_records
 from resource_kg.store.snapshots import Snapshot
 from resource_kg.validate import Finding
+from resource_kg.web.checking import FORK_LOCK, Problem, Validator, validate_forked
 
 log = logging.getLogger("resource_kg.web.live")
-_FORK = multiprocessing.get_context("fork")
-#: Held while this process works on a store and while it forks the validation child: a child
-#: must never be forked in the middle of a RocksDB operation (the watcher runs on a thread).
-FORK_LOCK = threading.Lock()
 #: Above this many changed records the site model is rebuilt instead of updated.
 DELTA_LIMIT = 2_000
 #: Change events: a burst (an editor's write, rename and chmod) is one reload once it has
@@ -69,22 +61,6 @@ EVENT_DEBOUNCE_MS = 400
 SAFETY_POLL = 30.0
 #: Seconds a version must stay current before it is validated.
 VALIDATE_AFTER = 1.0
-
-
-@dataclass
-class Problem:
-    """A file the last load could not read: shown on /errors until it is fixed."""
-
-    message: str
-    file: str | None
-    line: int | None
-    kind: str
-    since: float = field(default_factory=time.time)
-
-    def location(self) -> str:
-        if self.file is None:
-            return ""
-        return f"{self.file}:{self.line}" if self.line is not None else self.file
 
 
 @dataclass
@@ -183,7 +159,6 @@ def changed_paths(
 
 #: (folder, the previous load, the record files changed since as shown, or None: unknown).
 Loader = Callable[[Path, Catalog | None, set[str] | None], Catalog]
-Validator = Callable[[Catalog], list[Finding]]
 #: The pages of a new version: (catalog, queries, the version before, the records that changed
 #: as (id → quads), or None when more than records changed) → a `web.pages.Pages`.
 PagesFactory = Callable[
@@ -500,7 +475,7 @@ class Watcher:
             # slow the next reload down).
             if self._stop.wait(VALIDATE_AFTER) or superseded():
                 return  # superseded before its turn came
-            outcome = _validate_forked(validator, served.catalog, superseded, self._children)
+            outcome = validate_forked(validator, served.catalog, superseded, self._children)
             if outcome is None:
                 return
             if isinstance(outcome, Problem):
@@ -533,61 +508,6 @@ def _minor_faults() -> int:
     counts them per process only (RUSAGE_THREAD is Linux's): a figure for the log, nothing more."""
     who = getattr(resource, "RUSAGE_THREAD", None)
     return 0 if who is None else resource.getrusage(who).ru_minflt
-
-
-def _validate_forked(
-    validator: Validator,
-    catalog: Catalog,
-    superseded: Callable[[], bool],
-    children: list[BaseProcess] | None = None,
-) -> list[Finding] | Problem | None:
-    """`validator(catalog)` in a child forked from this process (it shares the loaded catalog);
-    None when `superseded()` turned true first (the child is killed) or the child died."""
-    ours, theirs = _FORK.Pipe(duplex=False)
-    with FORK_LOCK, warnings.catch_warnings():
-        if superseded():  # checked under the lock a reload takes to stop validations
-            ours.close()
-            theirs.close()
-            return None
-        warnings.simplefilter("ignore", DeprecationWarning)  # forked with threads running
-        child = _FORK.Process(
-            target=_validate_child, args=(validator, catalog, theirs), daemon=True
-        )
-        child.start()
-        if children is not None:
-            children.append(child)
-    theirs.close()
-    try:
-        while not ours.poll(0.1):
-            if superseded() or not child.is_alive() and not ours.poll(0):
-                return None
-        got: Any = ours.recv()
-    except (EOFError, OSError):
-        return None
-    finally:
-        ours.close()
-        if child.is_alive():
-            child.kill()
-        child.join(timeout=5)
-        if children is not None and child in children:
-            children.remove(child)
-    return got if isinstance(got, (list, Problem)) else None
-
-
-def _validate_child(validator: Validator, catalog: Catalog, conn: Connection) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    # The lowest priority: the next edit's reload (and every request) goes first; the child
-    # runs on what CPU they leave. Not stopped outright: it may hold the catalog's lock.
-    with contextlib.suppress(OSError):
-        os.nice(19)
-    try:
-        result: list[Finding] | Problem = validator(catalog)
-    except RkgError as exc:
-        result = Problem(exc.message, exc.file, exc.line, type(exc).__name__)
-    with contextlib.suppress(OSError):
-        conn.send(result)
-    conn.close()
 
 
 def shapes_key(catalog: Catalog) -> tuple[tuple[str, int, str], ...]:

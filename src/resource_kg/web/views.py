@@ -33,7 +33,8 @@ from resource_kg.query import (
     resource_finder,
 )
 from resource_kg.web import questions, sparql
-from resource_kg.web.live import Problem, Served
+from resource_kg.web.checking import Problem
+from resource_kg.web.live import Served
 from resource_kg.web.pages import Pages
 from resource_kg.web.store import QueryStore
 
