@@ -262,6 +262,21 @@ def test_an_added_record_builds_the_pages_whole(generated: Path, tmp_path: Path)
     assert live.edited_records(new, delta) is None  # an id appeared: not an edit of records
 
 
+def _polling_watcher(root: Path, catalog: Any, validator: Any) -> live.Watcher:
+    """A watcher without change events on `catalog` as its first version (no server)."""
+    pages: Future[Any] = Future()
+    pages.set_result(Pages(catalog))
+    served = live.Served(catalog, None, pages, pages.result().queries)
+    return live.Watcher(
+        root,
+        served,
+        lambda _new: None,
+        lambda c, q, _o, _e: Pages(c, queries=q),
+        validator=validator,
+        events=False,
+    )
+
+
 def test_a_poll_tells_the_reload_which_record_files_changed(tmp_path: Path) -> None:
     """Without change events the poll's signatures name the changed files: the reload reads
     only those (the catalog is made from the version before) and serves the edit."""
@@ -269,17 +284,7 @@ def test_a_poll_tells_the_reload_which_record_files_changed(tmp_path: Path) -> N
     shutil.copytree(ROOT / "data", root / "data")
     shutil.copytree(ROOT / "queries", root / "queries")
     catalog = incremental.load(root)
-    pages: Future[Any] = Future()
-    pages.set_result(Pages(catalog))
-    served = live.Served(catalog, None, pages, pages.result().queries)
-    watcher = live.Watcher(
-        root,
-        served,
-        lambda _new: None,
-        lambda c, q, _o, _e: Pages(c, queries=q),
-        validator=None,
-        events=False,
-    )
+    watcher = _polling_watcher(root, catalog, None)
     before = live.signature(root)
     record = root / "data" / "resources" / "3182.yaml"
     record.write_text(
@@ -316,17 +321,8 @@ def test_a_reload_ends_the_validation_under_way_before_it_loads(tmp_path: Path) 
     root = tmp_path / "catalog"
     shutil.copytree(ROOT / "data", root / "data")
     catalog = incremental.load(root)
-    pages: Future[Any] = Future()
-    pages.set_result(Pages(catalog))
-    served = live.Served(catalog, None, pages, pages.result().queries)
-    watcher = live.Watcher(
-        root,
-        served,
-        lambda _new: None,
-        lambda c, q, _o, _e: Pages(c, queries=q),
-        validator=_validate_slowly,
-        events=False,
-    )
+    watcher = _polling_watcher(root, catalog, _validate_slowly)
+    served = watcher.current
     try:
         watcher.validate_later(served)
         deadline = time.monotonic() + 30
