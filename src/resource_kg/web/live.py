@@ -242,7 +242,7 @@ class Watcher:
         #: Reloads begun: a validation under way stops when one begins (it would slow the
         #: reload down, and its version is about to be replaced).
         self.reloads_begun = 0
-        #: The validation child running, if any (a list shared with `_validate_forked`).
+        #: The validation child running, if any (a list shared with `checking.validate_forked`).
         self._children: list[BaseProcess] = []
         self.last_latency = 0.0  # seconds from the change seen to the new version applied
 
