@@ -15,7 +15,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -23,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_serve import REPO, Server, start_server, stop_server
+from test_serve import REPO, Server, start_server, stop_server, wait_until_validated
 from test_site_browser import launched_chromium
 
 REQUIRED = os.environ.get("RKG_REQUIRE_BROWSER") == "1"
@@ -44,23 +43,11 @@ def catalog_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def _wait_until_validated(srv: Server) -> None:
-    """The curator view reloads a page once the catalog's validation ends (its findings then
-    show): a navigation under way at that moment is aborted. Tests browse after it."""
-    import httpx
-
-    deadline = time.monotonic() + 60
-    # version-findings done-problems-…: the version served is validated and reads cleanly
-    while not re.search(r'data-version="\d+-1-0-', httpx.get(srv.url + "/").text):
-        assert time.monotonic() < deadline, "the catalog's validation did not end"
-        time.sleep(0.2)
-
-
 @pytest.fixture(scope="module")
 def server(catalog_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     srv = start_server(catalog_root, tmp_path_factory.mktemp("log") / "serve.log")
     try:
-        _wait_until_validated(srv)
+        wait_until_validated(srv)
         yield srv
     finally:
         stop_server(srv)
@@ -208,7 +195,7 @@ def test_live_edit_and_broken_record(server: Server, catalog_root: Path, browser
     page.goto(server.url + "/errors")
     page.wait_for_selector("#no-errors", timeout=LIVE_LIMIT_MS + 2000)
     w.close()
-    _wait_until_validated(server)  # the restored version's reload comes before the next test
+    wait_until_validated(server)  # the restored version's reload comes before the next test
 
 
 def no_sideways_scroll(page: Any) -> None:
