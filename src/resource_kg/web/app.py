@@ -189,19 +189,22 @@ def create_app(
         now: Served | None = state.get("served")
         return early_graphs if now is None else now.graphs
 
-    def retire(snapshot: Snapshot | None, keep: Snapshot | None) -> None:
-        if snapshot is not None and snapshot != keep:
-            retired.append(snapshot)
-            asyncio.get_running_loop().call_later(timeout + 30, _discard, snapshot)
+    def switch(old: Snapshot | None, new: Snapshot | None) -> None:
+        """The workers open `new` (when it differs); `old` goes once a job begun on it would
+        have been stopped (the time limit)."""
+        if old is None or new is None or old == new:
+            return
+        if workers_pool is not None:
+            workers_pool.reload(new.path)
+        retired.append(old)
+        asyncio.get_running_loop().call_later(timeout + 30, _discard, old)
 
     def apply(new: Served) -> None:
         """Runs on the event loop: serve `new` from now on; the workers open its snapshot, and
         the old one goes once a job begun on it would have been stopped (the time limit)."""
         old = current()
         state["served"] = new
-        if workers_pool is not None and new.snapshot is not None:
-            workers_pool.reload(new.snapshot.path)
-        retire(old.snapshot, new.snapshot)
+        switch(old.snapshot, new.snapshot)
         if old.pages is not new.pages and old.pages.done() and old.pages.exception() is None:
             # Requests in flight may still read the old version's downloads: closed later.
             asyncio.get_running_loop().call_later(120, old.pages.result().close)
@@ -234,10 +237,7 @@ def create_app(
             log.exception("the catalog could not be loaded")
             return
         state["served"] = served
-        if workers_pool is not None and served.snapshot is not None:
-            if served.snapshot != first_snapshot:
-                workers_pool.reload(served.snapshot.path)
-            retire(first_snapshot, served.snapshot)
+        switch(first_snapshot, served.snapshot)
         if watch is not None:
             watcher = live.Watcher(
                 Path(watch),
