@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph as ox
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -540,3 +541,33 @@ def test_rkg_query_twice_gives_the_same_output(tmp_path: Path) -> None:
         two = rkg("query", *args, str(root), "--format", "json")
         assert one.returncode == 0, one.stderr
         assert one.stdout == two.stdout and one.stdout.strip()
+
+
+def test_the_chunked_text_load_equals_bulk_extend_of_the_same_quads(tmp_path: Path) -> None:
+    """`load_keys` (N-Quads text, chunks loaded on a thread) against pyoxigraph's own
+    `bulk_extend` of the terms: the same quads, with chunks far smaller than the catalog."""
+    root = tmp_path / "generated"  # an invented catalog: 200 synthetic records
+    subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "generate.py"), "200", "--out", str(root)],
+        check=True,
+        capture_output=True,
+    )
+    catalog = incremental.load(root)
+    keys = querystore._all_keys(catalog)
+    assert len(keys) > 5000
+    plain = ox.Store(str(tmp_path / "plain"))
+    plain.bulk_extend(catalog.quad_table.iter_quads(keys))
+    for chunk in (97, 1_000_000):
+        store = ox.Store(str(tmp_path / f"chunked-{chunk}"))
+        querystore.load_keys(store, keys, chunk=chunk)
+        assert set(store) == set(plain)
+    # Language tags, escapes and typed literals went through the text, not around it.
+    assert any(q.object.language for q in plain if isinstance(q.object, ox.Literal))
+
+
+def test_a_failing_chunk_is_raised_in_the_caller_and_nothing_hangs(tmp_path: Path) -> None:
+    good = ("<urn:g>", "<urn:s>", "<urn:p>", '"o"')
+    bad = ("<urn:g>", "<urn:s>", "<urn:p>", '"no closing quote')
+    store = ox.Store(str(tmp_path / "store"))
+    with pytest.raises(SyntaxError):
+        querystore.load_keys(store, [good] * 5 + [bad] + [good] * 50, chunk=3)
