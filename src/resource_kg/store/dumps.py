@@ -43,7 +43,7 @@ from resource_kg.store.incremental import (
     setup,
 )
 from resource_kg.store.reading import edited_files, kept_records, scan_hashes
-from resource_kg.store.state import connect, get_meta, locked, set_meta, transaction
+from resource_kg.store.state import connect, gc_paused, get_meta, locked, set_meta, transaction
 from resource_kg.tagging import Tagger
 
 #: Bumped when the blocks or summaries change shape.
@@ -317,7 +317,7 @@ def quick_build(root: Path | str, out: Path | str, today: dt.date | None = None)
     """Write the dumps from the kept blocks and the edited files alone, or None when the full
     path is needed (nothing is written then)."""
     root = Path(root)
-    with locked(root) as folder:
+    with gc_paused(), locked(root) as folder:
         db = connect(folder)
         try:
             return _quick(root, Path(out), today, db)

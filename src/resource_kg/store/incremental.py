@@ -20,7 +20,6 @@ earlier one, so the message is the builder's).
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import hashlib
 import json
 import os
@@ -47,7 +46,7 @@ from resource_kg.graph import (
 from resource_kg.records import RECORD_SUFFIXES, Record, claim_id, read_file
 from resource_kg.records.folder import is_record_file
 from resource_kg.store.fingerprint import HashMemo, code_fingerprint, hash_bytes
-from resource_kg.store.state import connect, get_meta, locked, set_meta
+from resource_kg.store.state import connect, gc_paused, get_meta, locked, set_meta
 from resource_kg.tagging import Tag, Tagger
 from resource_kg.validate import Parts, record_digest
 from resource_kg.vocab import Lexicon, load_organizations, load_vocabularies
@@ -235,14 +234,8 @@ def load(
     one), lends its entries for files whose hash is the same, so they are not decoded again.
     Holds the catalog's lock meanwhile. The cyclic garbage collector is paused while entries
     are decoded: millions of small objects otherwise trigger full collections over and over."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        with locked(root) as folder:
-            return _load(Path(root), folder, today, save, previous, changed)
-    finally:
-        if enabled:
-            gc.enable()
+    with gc_paused(), locked(root) as folder:
+        return _load(Path(root), folder, today, save, previous, changed)
 
 
 @dataclass

@@ -50,7 +50,7 @@ from resource_kg.store.incremental import (
     setup,
 )
 from resource_kg.store.reading import scan_hashes
-from resource_kg.store.state import connect, get_meta, locked, set_meta
+from resource_kg.store.state import connect, gc_paused, get_meta, locked, set_meta
 from resource_kg.tagging import Tagger
 
 STORE_FOLDER = "oxigraph"
@@ -246,7 +246,8 @@ def refresh(root: Path | str) -> tuple[Path, str]:
     """The store folder, current: the quick path for a few edited files, else `sync(load())`."""
     root = Path(root)
     with locked(root) as folder:
-        done = _quick(root, folder)
+        with gc_paused():
+            done = _quick(root, folder)
         if done is not None:
             return folder / STORE_FOLDER, done
         return sync(load(root))

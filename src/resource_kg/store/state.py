@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import gc
 import hashlib
 import os
 import sqlite3
@@ -111,6 +112,22 @@ def locked(root: Path | str, notify: Callable[[str], None] | None = None) -> Ite
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused meanwhile (and restored as it was).
+
+    A store step decodes millions of small objects (entries, kept findings, focus keys),
+    none of them cyclic garbage; each allocation burst otherwise sets off collections that
+    walk all of them again: 0.8 s of a 3.3 s quick `rkg validate` at 100k resources."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _to_stderr(message: str) -> None:

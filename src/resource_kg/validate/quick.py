@@ -39,7 +39,7 @@ from resource_kg.store.incremental import (
     setup,
 )
 from resource_kg.store.reading import edited_files, kept_records, scan_hashes
-from resource_kg.store.state import connect, get_meta, locked, set_meta, transaction
+from resource_kg.store.state import connect, gc_paused, get_meta, locked, set_meta, transaction
 from resource_kg.tagging import Tagger
 from resource_kg.validate.cache import ResultCache
 from resource_kg.validate.engine import (
@@ -258,7 +258,7 @@ def quick_validate(root: Path | str, on: dt.date | None = None) -> Report | None
     """The report of a full run from kept findings and the edited files, or None when the
     plain path is needed."""
     root = Path(root)
-    with locked(root) as folder:
+    with gc_paused(), locked(root) as folder:
         db = connect(folder)
         try:
             return _quick(root, folder, db, on or dt.date.today())
