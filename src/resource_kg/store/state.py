@@ -33,6 +33,8 @@ WAIT_MESSAGE_AFTER = 2.0
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, sha TEXT NOT NULL, entries TEXT NOT NULL);
+-- The quick paths read every (path, sha) first: from this index, not the pages of the entries.
+CREATE INDEX IF NOT EXISTS files_hashes ON files (path, sha);
 CREATE TABLE IF NOT EXISTS validation (key TEXT PRIMARY KEY, context TEXT NOT NULL, results TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS store_records (id TEXT PRIMARY KEY, digest TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS file_stats (
