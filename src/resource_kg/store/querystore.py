@@ -220,8 +220,7 @@ def load_keys(store: ox.Store, keys: Sequence[QuadKey], chunk: int = LOAD_CHUNK)
     def work() -> None:
         try:
             while (data := chunks.get()) is not None:
-                if not failed:
-                    store.bulk_load(data, ox.RdfFormat.N_QUADS)
+                store.bulk_load(data, ox.RdfFormat.N_QUADS)
         except BaseException as exc:  # re-raised in the caller's thread
             failed.append(exc)
             while chunks.get() is not None:  # let the producer finish its puts
