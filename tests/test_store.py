@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import random
 import shutil
@@ -24,7 +25,7 @@ from resource_kg.errors import QueryError
 from resource_kg.query import EmbeddedEngine, load_queries, run_stored
 from resource_kg.store import answers as answers_module
 from resource_kg.store import incremental, querystore
-from resource_kg.store.fingerprint import RACY_NS, code_fingerprint
+from resource_kg.store.fingerprint import RACY_NS, code_fingerprint, files_digest
 from resource_kg.store.state import connect, locked, store_dir
 from resource_kg.validate import FORMATS, validate
 
@@ -169,12 +170,49 @@ def test_the_hash_memo_rereads_a_same_size_edit_with_the_time_restored(tmp_path:
     assert plain.stdout == again.stdout
 
 
+def test_the_joined_files_digest_equals_a_digest_fed_pair_by_pair() -> None:
+    """`files_digest` hashes one joined text (the quick paths' speed-up); it must give the
+    digest of feeding the pairs one by one, in name order, which stores already hold."""
+    rng = random.Random(7)
+    named = [(f"data/resources/r{rng.randrange(10**6)}.yaml", f"{rng.getrandbits(256):064x}")]
+    named += [(f"data/resources/é{i}.yml", f"{i:064x}") for i in range(300)]
+    rng.shuffle(named)
+    plain = hashlib.sha256()
+    for name, sha in sorted(named):
+        plain.update(f"{name}\0{sha}\n".encode())
+    assert files_digest(named) == plain.hexdigest()
+    assert files_digest([]) == hashlib.sha256().hexdigest()
+    assert files_digest(named[:-1]) != files_digest(named)
+
+
+def test_the_hash_memo_forgets_a_deleted_file(tmp_path: Path) -> None:
+    root = tmp_path / "catalog"
+    shutil.copytree(ROOT / "data", root / "data")
+    shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
+    assert rkg("query", "coverage", str(root), "--format", "csv").returncode == 0
+
+    def recorded() -> set[str]:
+        with locked(root) as folder:
+            db = connect(folder)
+            try:
+                return {p for (p,) in db.execute("SELECT path FROM file_stats")}
+            finally:
+                db.close()
+
+    assert "data/resources/3182.yaml" in recorded()
+    (root / "data" / "resources" / "3182.yaml").unlink()
+    done = rkg("query", "coverage", str(root), "--format", "csv")
+    assert done.returncode == 0, done.stderr
+    left = recorded()
+    assert "data/resources/3182.yaml" not in left and "data/resources/4184.yaml" in left
+
+
 def test_a_changed_source_file_of_the_package_changes_the_fingerprint(tmp_path: Path) -> None:
     """A copy of the package with one constant edited computes another fingerprint."""
     package = Path(str(__import__("resource_kg").__file__)).resolve().parent
     copy_of = tmp_path / "site" / "resource_kg"
     shutil.copytree(package, copy_of, ignore=shutil.ignore_patterns("__pycache__"))
-    probe = "from resource_kg.store.fingerprint import RACY_NS, code_fingerprint; print(code_fingerprint())"
+    probe = "from resource_kg.store.fingerprint import RACY_NS, code_fingerprint, files_digest; print(code_fingerprint())"
     env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
 
     def fingerprint() -> str:
