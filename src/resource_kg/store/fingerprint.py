@@ -109,18 +109,10 @@ class HashMemo:
         if hit is None:
             return None
         try:
-            st = os.stat(path)
+            now = stat_key(path)
         except OSError:
             return None
-        if (
-            st.st_size == hit[1]
-            and st.st_mtime_ns == hit[2]
-            and st.st_ctime_ns == hit[3]
-            and st.st_ino == hit[4]
-            and st.st_dev == hit[5]
-        ):
-            return hit[6]
-        return None
+        return hit[6] if now == hit[1:6] else None
 
     def read(self, path: str, shown: str) -> tuple[str, bytes]:
         """Read and hash the file, remembering its identity as statted *before* the read: a
