@@ -338,14 +338,17 @@ def test_file_listing_equals_record_files(tmp_path: Path) -> None:
 
     folder = tmp_path / "resources"
     names = ("b.yaml", "a.YML", "sub/z.csv", "sub-dir/y.jsonl", "sub/deeper/x.yaml", "sub.yaml")
-    for name in (*names, "n.txt", "sub0/w.json"):
+    # names with dots where suffix rules differ (os.path.splitext gives "..yaml" none,
+    # pathlib ".yaml"): a dot that opens the name, hidden files, a name ending in a dot
+    dotted = (".yaml", "..yaml", ".hidden.yaml", "..x.yml", "v.yaml.", "w..csv")
+    for name in (*names, *dotted, "n.txt", "sub0/w.json"):
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text("id: x\n", encoding="utf-8")
     pairs = incremental._list_files(folder, tmp_path)
     listed = [tmp_path / shown for shown, _path in pairs]
     assert listed == record_files(folder)
     assert [Path(path) for _shown, path in pairs] == listed
-    assert len(listed) == 6
+    assert len(listed) == 10  # the six, ..yaml, .hidden.yaml, ..x.yml and w..csv
 
 
 # ---------------------------------------------------------------- random edit sequences

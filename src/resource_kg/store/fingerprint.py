@@ -91,14 +91,15 @@ class HashMemo:
         self.db = db
         #: path -> (path, size, mtime, ctime, ino, dev, sha) of each file hashed long enough
         #: after its last change (the racy margin); every recorded path, for `save`
-        self.known: dict[str, tuple[str, int, int, int, int, int, str]] = {}
-        self.recorded_paths: list[str] = []
-        for row in db.execute(
-            "SELECT path, size, mtime, ctime, ino, dev, sha, hashed FROM file_stats"
-        ).fetchall():
-            self.recorded_paths.append(row[0])
-            if max(row[2], row[3]) <= row[7] - RACY_NS:
-                self.known[row[0]] = row[:7]
+        rows = db.execute(
+            "SELECT path, size, mtime, ctime, ino, dev, sha, max(mtime, ctime) <= hashed - ?"
+            " FROM file_stats",
+            (RACY_NS,),
+        ).fetchall()
+        self.known: dict[str, tuple[str, int, int, int, int, int, str, int]] = {
+            row[0]: row for row in rows if row[7]
+        }
+        self.recorded_paths: list[str] = [row[0] for row in rows]
         self.fresh: dict[str, tuple[StatKey, str, int]] = {}
         self.present: set[str] = set()
 

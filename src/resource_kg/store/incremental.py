@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import operator
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -180,6 +181,9 @@ def decode_entries(text: str, file: str, pool: dict[str, str]) -> list[Entry]:
 # ---------------------------------------------------------------- loading
 
 
+_NAME = operator.attrgetter("name")
+
+
 def _list_files(folder: Path, root: Path) -> list[tuple[str, str]]:
     """`records.record_files(folder)` from one directory scan: (path relative to root, path).
 
@@ -192,15 +196,23 @@ def _list_files(folder: Path, root: Path) -> list[tuple[str, str]]:
 
     def scan(directory: str, shown: str) -> None:
         with os.scandir(directory) as listing:
-            entries = sorted(listing, key=lambda e: e.name)
+            entries = sorted(listing, key=_NAME)
         for entry in entries:
             name = entry.name
-            if not entry.is_symlink() and entry.is_dir():
+            if entry.is_dir(follow_symlinks=False):  # a folder, not a link to one
                 scan(entry.path, f"{shown}/{name}")
-            elif os.path.splitext(name)[1].lower() in RECORD_SUFFIXES and (
-                is_record_file(Path(entry.path), f"{shown}/{name}")
-                if entry.is_symlink()  # a loop names itself; plain files cost no stat
-                else entry.is_file()
+                continue
+            # pathlib's suffix (what `record_files` reads), without a Path per name: from the
+            # last dot, unless that dot opens the name
+            dot = name.rfind(".")
+            if (
+                dot > 0
+                and name[dot:].lower() in RECORD_SUFFIXES
+                and (
+                    is_record_file(Path(entry.path), f"{shown}/{name}")
+                    if entry.is_symlink()  # a loop names itself; plain files cost no stat
+                    else entry.is_file()
+                )
             ):
                 found.append((f"{shown}/{name}", entry.path))
 
