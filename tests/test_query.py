@@ -32,6 +32,8 @@ from resource_kg.query import (
     resolve_value,
     run_stored,
 )
+from resource_kg.query.params import resolve_params
+from resource_kg.query.run import resource_finder
 from resource_kg.store import incremental, querystore
 from resource_kg.store.querystore import open_store
 
@@ -758,3 +760,23 @@ def test_a_query_leaves_the_catalog_store_as_it_was() -> None:
         catalog.query(name, **params)
     assert sorted(str(q) for q in catalog.store) == before
     assert {g.value for g in catalog.store.named_graphs()} == graphs
+
+
+@pytest.mark.parametrize("root", [ROOT, FIXTURE], ids=["bundled", "fixture"])
+def test_keyword_pairs_count_star_equals_counting_distinct_resources(root: Path) -> None:
+    """keyword-pairs counts rows where a plain reading counts distinct resources: same rows."""
+    catalog = Catalog.load(root)
+    query = load_queries(ROOT / "queries")["keyword-pairs"]
+    assert "(COUNT(*) AS ?resources)" in query.text
+    plain = query.text.replace("(COUNT(*) AS", "(COUNT(DISTINCT ?resource) AS")
+    engine = EmbeddedEngine(catalog.store, catalog.graphs)
+
+    def both(params: dict[str, str]) -> list[dict[str, Any]]:
+        values = resolve_params(query, params, catalog.lexicon, resource_finder(engine))
+        fast = engine.select(bind(query.text, values, ["limit"])).values()
+        assert fast == engine.select(bind(plain, values, ["limit"])).values()
+        return fast
+
+    pairs = both({"limit": "all"})
+    assert pairs
+    assert both({"keyword": str(pairs[0]["keyword1Label"]), "limit": "all"})
