@@ -344,7 +344,7 @@ def test_file_listing_equals_record_files(tmp_path: Path) -> None:
     for name in (*names, *dotted, "n.txt", "sub0/w.json"):
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text("id: x\n", encoding="utf-8")
-    pairs = incremental._list_files(folder, tmp_path)
+    pairs = incremental.list_files(folder, tmp_path)
     listed = [tmp_path / shown for shown, _path in pairs]
     assert listed == record_files(folder)
     assert [Path(path) for _shown, path in pairs] == listed

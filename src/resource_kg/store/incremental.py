@@ -184,7 +184,7 @@ def decode_entries(text: str, file: str, pool: dict[str, str]) -> list[Entry]:
 _NAME = operator.attrgetter("name")
 
 
-def _list_files(folder: Path, root: Path) -> list[tuple[str, str]]:
+def list_files(folder: Path, root: Path) -> list[tuple[str, str]]:
     """`records.record_files(folder)` from one directory scan: (path relative to root, path).
 
     Same files, same order (pathlib orders paths by their parts, which is each directory's
@@ -301,7 +301,7 @@ def scan(root: Path, paths: Any, memo: HashMemo) -> Iterator[tuple[str, str, byt
     """(path as shown, content hash, bytes) of every record file, in the catalog's order.
 
     The bytes are None when the memo vouches for the recorded hash (the file was not read)."""
-    for shown, path in _list_files(paths.resources, root):
+    for shown, path in list_files(paths.resources, root):
         sha = memo.recorded(path, shown)
         if sha is not None:
             yield shown, sha, None
@@ -330,7 +330,7 @@ def scan_changed(
         if shown not in prior and full.is_file() and full.suffix.lower() in RECORD_SUFFIXES:
             order.append(shown)
             added = True
-    if added:  # the order `_list_files` gives: each folder's names sorted, depth first
+    if added:  # the order `list_files` gives: each folder's names sorted, depth first
         order.sort(key=lambda shown: shown.split("/"))
     out: list[tuple[str, str, bytes | None]] = []
     for shown in order:

@@ -10,18 +10,25 @@ from typing import Any
 
 from resource_kg.records import Record
 from resource_kg.store.fingerprint import HashMemo
-from resource_kg.store.incremental import decode_entries, read_file_bytes, read_records_of, scan
+from resource_kg.store.incremental import (
+    decode_entries,
+    list_files,
+    read_file_bytes,
+    read_records_of,
+)
 
 
 def scan_hashes(root: Path, paths: Any, memo: HashMemo) -> tuple[dict[str, str], dict[str, bytes]]:
-    """`scan` gathered: every record file's hash (in the catalog's order), and the bytes of
-    those it read (the quick paths build from these without reading them twice)."""
+    """What `incremental.scan` yields, gathered: every record file's hash (in the catalog's
+    order), and the bytes of those it read (the quick paths build from these without reading
+    them twice)."""
+    listed = list_files(paths.resources, root)
     hashes: dict[str, str] = {}
     read: dict[str, bytes] = {}
-    for shown, sha, data in scan(root, paths, memo):
+    for (shown, path), sha in zip(listed, memo.vouched(listed), strict=True):
+        if sha is None:
+            sha, read[shown] = read_file_bytes(memo, path, shown)
         hashes[shown] = sha
-        if data is not None:
-            read[shown] = data
     return hashes, read
 
 
