@@ -207,6 +207,52 @@ def test_the_hash_memo_forgets_a_deleted_file(tmp_path: Path) -> None:
     assert "data/resources/3182.yaml" not in left and "data/resources/4184.yaml" in left
 
 
+def test_the_forked_scan_equals_the_scan_in_this_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`Scan` (a child scans while the parent reads) gives what `scan_hashes` gives here, read
+    bytes included; a child that cannot open the store leaves the scan to the parent; a child
+    whose answer is not asked for is reaped."""
+    from resource_kg.config import resolve_paths
+    from resource_kg.store.fingerprint import HashMemo
+    from resource_kg.store.reading import Scan, scan_hashes
+
+    monkeypatch.setattr("resource_kg.store.fingerprint.RACY_NS", 0)  # vouch for files at once
+    root = copy(QUERY_FIXTURE, tmp_path)
+    paths = resolve_paths(root)
+    with locked(root) as folder:
+        db = connect(folder)
+        try:
+            first = HashMemo(db)
+            scan_hashes(root, paths, first)
+            first.save()
+            edited = root / "data" / "resources" / "r2.yaml"
+            edited.write_text(edited.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+            plain = scan_hashes(root, paths, HashMemo(db))
+            assert list(plain[1]) == ["data/resources/r2.yaml"]  # the edited file alone is read
+            with Scan(root, folder) as scan:
+                assert scan.pid is not None  # forked: one thread here
+                forked = scan.result(HashMemo(db))
+                assert scan.by_child
+            assert forked == plain
+            assert list(forked[0]) == list(plain[0])  # the catalog's order
+            after = scan_hashes(root, paths, HashMemo(db))
+            assert after[0] == plain[0] and after[1] == {}  # the child recorded the new hash
+            blocked = tmp_path / "not-a-folder"
+            blocked.write_text("", encoding="utf-8")
+            with Scan(root, blocked) as scan:
+                assert scan.pid is not None
+                assert scan.result(HashMemo(db)) == after
+                assert not scan.by_child  # it failed: scanned here
+            with Scan(root, folder) as scan:
+                pid = scan.pid
+            assert pid is not None
+            with pytest.raises(ChildProcessError):
+                os.waitpid(pid, 0)
+        finally:
+            db.close()
+
+
 def test_a_changed_source_file_of_the_package_changes_the_fingerprint(tmp_path: Path) -> None:
     """A copy of the package with one constant edited computes another fingerprint."""
     package = Path(str(__import__("resource_kg").__file__)).resolve().parent

@@ -43,7 +43,7 @@ from resource_kg.store.incremental import (
     read_records_of,
     setup,
 )
-from resource_kg.store.reading import edited_files, kept_records, scan_hashes
+from resource_kg.store.reading import Scan, edited_files, kept_records
 from resource_kg.store.state import connect, gc_paused, get_meta, locked, set_meta, transaction
 from resource_kg.tagging import Tagger
 
@@ -319,9 +319,10 @@ def quick_build(root: Path | str, out: Path | str, today: dt.date | None = None)
     path is needed (nothing is written then)."""
     root = Path(root)
     with gc_paused(), locked(root) as folder:
-        db = connect(folder)
+        db = connect(folder)  # before the scan's child connects: one of them creates the file
         try:
-            return _quick(root, folder, Path(out), today, db)
+            with Scan(root, folder) as scan:
+                return _quick(root, folder, Path(out), today, db, scan)
         except NotSplittable:
             return None
         finally:
@@ -329,26 +330,33 @@ def quick_build(root: Path | str, out: Path | str, today: dt.date | None = None)
 
 
 def _quick(
-    root: Path, folder: Path, out: Path, today: dt.date | None, db: sqlite3.Connection
+    root: Path,
+    folder: Path,
+    out: Path,
+    today: dt.date | None,
+    db: sqlite3.Connection,
+    scan: Scan,
 ) -> Built | None:
     up = setup(root, today)
     if get_meta(db, "dumps_context") != f"{DUMPS_FORMAT} {up.context}":
         return None
     memo = HashMemo(db)
-    hashes, read = scan_hashes(root, up.paths, memo)
     rows = {
         path: (sha, ids, diags)
         for path, sha, ids, diags in db.execute(
             "SELECT path, sha, ids, diagnostics FROM dump_files"
         )
     }
+    # decoded while the scan runs in a child (an edited file's old ids for nothing)
+    stored = dict(zip(rows, _decode_all(r[1] for r in rows.values()), strict=True))
+    hashes, read = scan.result(memo)
     changed = edited_files(
         root, {p: r[0] for p, r in rows.items()}, hashes, read, memo, QUICK_LIMIT
     )
     if changed is None:
         return None  # record files appeared or vanished, or too many changed
     paths = list(hashes)
-    ids_urls = dict(zip(paths, _decode_all(rows[p][1] for p in paths), strict=True))
+    ids_urls = {p: stored[p] for p in paths}
     new_records = {p: read_records_of(root, p, read[p]) for p in changed}
     old_ids = sorted(rid for p in changed for rid in ids_urls[p][0])
     if old_ids != sorted(r.id for rs in new_records.values() for r in rs):

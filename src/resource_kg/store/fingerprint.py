@@ -90,18 +90,24 @@ class HashMemo:
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
         #: path -> (path, size, mtime, ctime, ino, dev, sha) of each file hashed long enough
-        #: after its last change (the racy margin); every recorded path, for `save`
-        rows = db.execute(
-            "SELECT path, size, mtime, ctime, ino, dev, sha, max(mtime, ctime) <= hashed - ?"
-            " FROM file_stats",
-            (RACY_NS,),
-        ).fetchall()
-        self.known: dict[str, tuple[str, int, int, int, int, int, str, int]] = {
-            row[0]: row for row in rows if row[7]
-        }
-        self.recorded_paths: list[str] = [row[0] for row in rows]
+        #: after its last change (the racy margin); every recorded path, for `save`. Read on
+        #: first use: a memo whose scan ran in a child (`reading.Scan`) never needs them.
+        self._known: dict[str, tuple[str, int, int, int, int, int, str, int]] | None = None
+        self.recorded_paths: list[str] = []
         self.fresh: dict[str, tuple[StatKey, str, int]] = {}
         self.present: set[str] = set()
+
+    @property
+    def known(self) -> dict[str, tuple[str, int, int, int, int, int, str, int]]:
+        if self._known is None:
+            rows = self.db.execute(
+                "SELECT path, size, mtime, ctime, ino, dev, sha, max(mtime, ctime) <= hashed - ?"
+                " FROM file_stats",
+                (RACY_NS,),
+            ).fetchall()
+            self._known = {row[0]: row for row in rows if row[7]}
+            self.recorded_paths = [row[0] for row in rows]
+        return self._known
 
     def recorded(self, path: str, shown: str) -> str | None:
         """The hash recorded for `shown` when the file at `path` is provably unchanged since."""
@@ -144,7 +150,11 @@ class HashMemo:
 
     def save(self) -> None:
         """Write the newly hashed files' identities; forget files not seen by this scan."""
-        gone = [(p,) for p in self.recorded_paths if p not in self.present]
+        if self._known is None:  # never vouched (its scan done in a child): the paths alone
+            recorded = [p for (p,) in self.db.execute("SELECT path FROM file_stats")]
+        else:
+            recorded = self.recorded_paths
+        gone = [(p,) for p in recorded if p not in self.present]
         if not self.fresh and not gone:
             return
         self.db.execute("BEGIN IMMEDIATE")

@@ -38,7 +38,7 @@ from resource_kg.store.incremental import (
     read_records_of,
     setup,
 )
-from resource_kg.store.reading import edited_files, kept_records, scan_hashes
+from resource_kg.store.reading import Scan, edited_files, kept_records
 from resource_kg.store.state import connect, gc_paused, get_meta, locked, set_meta, transaction
 from resource_kg.tagging import Tagger
 from resource_kg.validate.cache import ResultCache
@@ -259,32 +259,39 @@ def quick_validate(root: Path | str, on: dt.date | None = None) -> Report | None
     plain path is needed."""
     root = Path(root)
     with gc_paused(), locked(root) as folder:
-        db = connect(folder)
+        db = connect(folder)  # before the scan's child connects: one of them creates the file
         try:
-            return _quick(root, folder, db, on or dt.date.today())
+            with Scan(root, folder) as scan:
+                return _quick(root, folder, db, on or dt.date.today(), scan)
         finally:
             db.close()
 
 
-def _quick(root: Path, folder: Path, db: sqlite3.Connection, day: dt.date) -> Report | None:
+def _quick(
+    root: Path, folder: Path, db: sqlite3.Connection, day: dt.date, scan: Scan
+) -> Report | None:
     up = setup(root, None)
     reference = [*up.ontology, *up.shared]
     shapes = prepare_shapes(up.paths.shapes, root, folder)
     if get_meta(db, "checks_context") != _context(up.context, shapes, reference, day):
         return None
     memo = HashMemo(db)
-    hashes, read = scan_hashes(root, up.paths, memo)
     rows = {
         row[0]: row[1:]
         for row in db.execute("SELECT path, sha, ids, findings, focus, outside FROM record_checks")
     }
+    # Decoded before the scan's answer is needed (the scan runs in a child meanwhile); an
+    # edited file's old rows are decoded for nothing, a few among 100k.
+    stored_ids = dict(zip(rows, _decode_all(r[1] for r in rows.values()), strict=True))
+    stored_findings = dict(zip(rows, _decode_all(r[2] for r in rows.values()), strict=True))
+    stored_focus = dict(zip(rows, _decode_all(r[3] for r in rows.values()), strict=True))
+    hashes, read = scan.result(memo)
     changed = edited_files(
         root, {p: r[0] for p, r in rows.items()}, hashes, read, memo, QUICK_LIMIT
     )
     if changed is None:
         return None  # record files appeared or vanished, or too many changed
-    paths = list(hashes)
-    ids = dict(zip(paths, _decode_all(rows[p][1] for p in paths), strict=True))
+    ids = {p: stored_ids[p] for p in hashes}
     new_records = {p: read_records_of(root, p, read[p]) for p in changed}
     if sorted(i for p in changed for i in ids[p]) != sorted(
         r.id for rs in new_records.values() for r in rs
@@ -301,8 +308,9 @@ def _quick(root: Path, folder: Path, db: sqlite3.Connection, day: dt.date) -> Re
         return None
     pick = selectors(shapes, reference)
     focus_keys: list[Any] = [*reference, *pick.focus_keys(activity)]  # any order: sets are made
-    for found in _decode_all(rows[p][3] for p in hashes if p not in built):
-        focus_keys += found  # [g, s, p, o] lists: focus_from_keys unpacks them as keys
+    for p in hashes:
+        if p not in built:
+            focus_keys += stored_focus[p]  # [g, s, p, o] lists: focus_from_keys unpacks them
     outside: dict[str, set[str]] = {}
     seen: set[str] = set()
     for p in hashes:
@@ -382,7 +390,7 @@ def _quick(root: Path, folder: Path, db: sqlite3.Connection, day: dt.date) -> Re
         rid: [f for r in raw for f in mapper.findings(r)] for rid, raw in results.per_record.items()
     }
     kept = [p for p in hashes if p not in built]
-    findings = {Finding(*row) for found in _decode_all(rows[p][2] for p in kept) for row in found}
+    findings = {Finding(*row) for p in kept for row in stored_findings[p]}
     findings |= {f for found in own.values() for f in found}
     findings |= {f for r in catalog_wide for f in mapper.findings(r)}
     report = report_of(findings, day, len(known), shapes, focus, base)
