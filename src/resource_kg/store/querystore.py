@@ -49,7 +49,7 @@ from resource_kg.store.incremental import (
     read_records_of,
     setup,
 )
-from resource_kg.store.reading import Scan
+from resource_kg.store.reading import scan_hashes
 from resource_kg.store.state import connect, gc_paused, get_meta, locked, set_meta
 from resource_kg.tagging import Tagger
 
@@ -254,64 +254,58 @@ def refresh(root: Path | str) -> tuple[Path, str]:
 
 def _quick(root: Path, folder: Path) -> str | None:
     """Update the store from the changed record files alone, or None when that is not safe."""
-    db = connect(folder)  # before the scan's child connects: one of them creates the file
-    try:
-        with Scan(root, folder) as scan:
-            return _update(root, folder, db, scan)
-    finally:
-        db.close()
-
-
-def _update(root: Path, folder: Path, db: sqlite3.Connection, scan: Scan) -> str | None:
-    """`_quick` on its connection, the record files scanned by `scan` meanwhile."""
     up = setup(root, None)
     target = folder / STORE_FOLDER
-    clean = get_meta(db, "store_clean") == up.context and target.is_dir()
-    if not clean or get_meta(db, "build_context") != up.context:
-        return None  # before any file is read: the full load reads them all anyway
-    memo = HashMemo(db)
-    old = dict(db.execute("SELECT path, sha FROM files").fetchall())  # while a child scans
-    hashes, read = scan.result(memo)
-    digest = files_digest(list(hashes.items()))
-    if get_meta(db, "store_files") == digest:
+    db = connect(folder)
+    try:
+        clean = get_meta(db, "store_clean") == up.context and target.is_dir()
+        if not clean or get_meta(db, "build_context") != up.context:
+            return None  # before any file is read: the full load reads them all anyway
+        memo = HashMemo(db)
+        hashes, read = scan_hashes(root, up.paths, memo)
+        digest = files_digest(list(hashes.items()))
+        if get_meta(db, "store_files") == digest:
+            memo.save()
+            return "unchanged"
+        old = dict(db.execute("SELECT path, sha FROM files").fetchall())
+        if get_meta(db, "store_files") != files_digest(list(old.items())):
+            return None  # the store was made from another state of the files table
+        changed = sorted(p for p, sha in hashes.items() if old.get(p) != sha)
+        removed = sorted(p for p in old if p not in hashes)
+        if len(changed) + len(removed) > QUICK_LIMIT:
+            return None
+        pool: dict[str, str] = {}
+        old_ids: list[str] = []
+        for path in [*changed, *removed]:
+            if path in old:
+                (text,) = db.execute("SELECT entries FROM files WHERE path = ?", (path,)).fetchone()
+                old_ids += [e.record.id for e in decode_entries(text, path, pool)]
+        for p in changed:
+            if p not in read:  # its recorded hash is vouched for, but differs from the entry's
+                hashes[p], read[p] = read_file_bytes(memo, os.path.join(root, p), p)
+        digest = files_digest(list(hashes.items()))
+        records = [r for p in changed for r in read_records_of(root, p, read[p])]
+        if sorted(old_ids) != sorted(r.id for r in records):
+            return None  # ids appeared or vanished: replaced_by and duplicates need every record
+        known = {rid for (rid,) in db.execute("SELECT id FROM store_records")}
+        tagger = Tagger(up.lexicon)
+        fresh = {r.id: build_entry(up.builder, tagger, r, known) for r in records}
+        per_file: dict[str, list[Entry]] = {p: [] for p in changed}
+        for record in records:
+            per_file[record.file].append(fresh[record.id])
+        _apply(db, target, up.settings.base, old_ids, fresh, up.builder.table)
+        db.execute("BEGIN IMMEDIATE")
+        db.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in removed])
+        db.executemany(
+            "INSERT OR REPLACE INTO files (path, sha, entries) VALUES (?, ?, ?)",
+            [(p, hashes[p], encode_entries(per_file[p])) for p in changed],
+        )
+        _record_state(db, old_ids, fresh, up.context, digest)
+        db.execute("COMMIT")
         memo.save()
-        return "unchanged"
-    if get_meta(db, "store_files") != files_digest(list(old.items())):
-        return None  # the store was made from another state of the files table
-    changed = sorted(p for p, sha in hashes.items() if old.get(p) != sha)
-    removed = sorted(p for p in old if p not in hashes)
-    if len(changed) + len(removed) > QUICK_LIMIT:
-        return None
-    pool: dict[str, str] = {}
-    old_ids: list[str] = []
-    for path in [*changed, *removed]:
-        if path in old:
-            (text,) = db.execute("SELECT entries FROM files WHERE path = ?", (path,)).fetchone()
-            old_ids += [e.record.id for e in decode_entries(text, path, pool)]
-    for p in changed:
-        if p not in read:  # its recorded hash is vouched for, but differs from the entry's
-            hashes[p], read[p] = read_file_bytes(memo, os.path.join(root, p), p)
-    digest = files_digest(list(hashes.items()))
-    records = [r for p in changed for r in read_records_of(root, p, read[p])]
-    if sorted(old_ids) != sorted(r.id for r in records):
-        return None  # ids appeared or vanished: replaced_by and duplicates need every record
-    known = {rid for (rid,) in db.execute("SELECT id FROM store_records")}
-    tagger = Tagger(up.lexicon)
-    fresh = {r.id: build_entry(up.builder, tagger, r, known) for r in records}
-    per_file: dict[str, list[Entry]] = {p: [] for p in changed}
-    for record in records:
-        per_file[record.file].append(fresh[record.id])
-    _apply(db, target, up.settings.base, old_ids, fresh, up.builder.table)
-    db.execute("BEGIN IMMEDIATE")
-    db.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in removed])
-    db.executemany(
-        "INSERT OR REPLACE INTO files (path, sha, entries) VALUES (?, ?, ?)",
-        [(p, hashes[p], encode_entries(per_file[p])) for p in changed],
-    )
-    _record_state(db, old_ids, fresh, up.context, digest)
-    db.execute("COMMIT")
-    memo.save()
-    return f"updated {len(fresh)} record(s) from {len(changed) + len(removed)} file(s)"
+        return f"updated {len(fresh)} record(s) from {len(changed) + len(removed)} file(s)"
+    finally:
+        db.close()
 
 
 @contextlib.contextmanager
