@@ -79,14 +79,11 @@ class Finding:
 
     def as_dict(self) -> dict[str, str | int]:
         """Exactly the documented keys, in their documented order."""
-        return dict(zip(KEYS, _KEYED(self), strict=True))
+        return {key: getattr(self, key) for key in KEYS}
 
     def sort_key(self) -> tuple[str, int, str, str, str, str, str, str]:
         return SORT_KEY(self)
 
-
-#: The documented keys' values, read by a C attrgetter (half the time of a getattr per key).
-_KEYED = operator.attrgetter(*KEYS)
 
 #: Report order: by file and line, then field, shape, value, id, severity and message (a C
 #: attrgetter: 74k findings sort in 0.1 s instead of 0.4 s).
