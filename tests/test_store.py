@@ -249,6 +249,14 @@ def test_the_forked_scan_equals_the_scan_in_this_process(
             assert pid is not None
             with pytest.raises(ChildProcessError):
                 os.waitpid(pid, 0)
+            # a deleted file leaves the memo, the others stay, also after the parent's save
+            (root / "data" / "resources" / "r3.yaml").unlink()
+            parent = HashMemo(db)
+            with Scan(root, folder) as scan:
+                assert "data/resources/r3.yaml" not in scan.result(parent)[0]
+            parent.save()
+            recorded = {path for (path,) in db.execute("SELECT path FROM file_stats")}
+            assert recorded == set(plain[0]) - {"data/resources/r3.yaml"}
         finally:
             db.close()
 
