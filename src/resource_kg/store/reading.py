@@ -56,14 +56,14 @@ class Scan:
     fork's copy-on-write faults cost more than the overlap saves (`rkg query` after 10 edits
     at 100k: 1.9 s without, 2.45 s with)."""
 
-    def __init__(self, root: Path, folder: Path, *, fork: bool = True) -> None:
+    def __init__(self, root: Path, folder: Path) -> None:
         self.root = root
         self.paths = resolve_paths(root)
         self.pid: int | None = None
         self.pipe: int | None = None
         #: Whether `result` had the child's answer (False: scanned here).
         self.by_child = False
-        if fork and hasattr(os, "fork") and threading.active_count() == 1:
+        if hasattr(os, "fork") and threading.active_count() == 1:
             self._start(folder)
 
     def _start(self, folder: Path) -> None:
