@@ -24,7 +24,7 @@ import hashlib
 import json
 import operator
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -239,15 +239,19 @@ def load(
     save: bool = True,
     previous: StoredCatalog | None = None,
     changed: set[str] | None = None,
+    sink: Callable[[list[QuadKey]], None] | None = None,
 ) -> StoredCatalog:
     """`Catalog.load(root, today=today)`, reusing the entries of unchanged record files.
 
     `previous`, an earlier load of the same folder still in memory (the live preview keeps
     one), lends its entries for files whose hash is the same, so they are not decoded again.
     Holds the catalog's lock meanwhile. The cyclic garbage collector is paused while entries
-    are decoded: millions of small objects otherwise trigger full collections over and over."""
+    are decoded: millions of small objects otherwise trigger full collections over and over.
+    `sink` is called with a list of the catalog's quad keys each time it grows, in the order
+    records are done (the query store's `Rebuild.follow` loads them meanwhile); at the end
+    it holds the catalog's keys, in another order."""
     with gc_paused(), locked(root) as folder:
-        return _load(Path(root), folder, today, save, previous, changed)
+        return _load(Path(root), folder, today, save, previous, changed, sink)
 
 
 @dataclass
@@ -380,6 +384,7 @@ def _load(
     save: bool,
     previous: StoredCatalog | None,
     changed: set[str] | None = None,
+    sink: Callable[[list[QuadKey]], None] | None = None,
 ) -> StoredCatalog:
     up = setup(root, today)
     paths, settings, graphs, lexicon = up.paths, up.settings, up.graphs, up.lexicon
@@ -403,6 +408,10 @@ def _load(
         records: list[Record] = []
         cached: dict[str, Entry] = {}
         seen: dict[str, Record] = {}
+        tagger: Tagger | None = None
+        # The quads for `sink`, in the order their records are final: a record without
+        # replaced_by as soon as it is read (the others once every record id is known).
+        stream: list[QuadKey] = [] if sink is None else [*ontology, *shared]
         memo = HashMemo(db)
         listed = None
         if changed is not None and lent:
@@ -430,11 +439,18 @@ def _load(
             for i, record in enumerate(file_records):
                 claim_id(record, seen)
                 records.append(record)
+                alone = record.get_text("replaced_by") is None  # needs no other record
                 if entries is not None:
-                    cached[record.id] = entries[i]
+                    done = cached[record.id] = entries[i]
+                elif alone:
+                    tagger = tagger or Tagger(lexicon)
+                    done = cached[record.id] = build_entry(builder, tagger, record, set())
+                if sink is not None and alone:
+                    stream += done.keys
+                    stream += done.derived
+                    sink(stream)
 
         known = set(seen)
-        tagger: Tagger | None = None
         keys: list[QuadKey] = [*ontology, *shared]
         diagnostics: list[Diagnostic] = []
         per_record: dict[str, list[QuadKey]] = {}
@@ -456,6 +472,10 @@ def _load(
             by_id[record.id] = entry
             keys += entry.keys
             keys += entry.derived
+            if sink is not None and replaced is not None:
+                stream += entry.keys
+                stream += entry.derived
+                sink(stream)
             diagnostics += entry.diagnostics
             if previous is not None and previous.entries.get(record.id) is entry:
                 per_record[record.id] = previous.validation_parts.per_record[record.id]
@@ -466,6 +486,9 @@ def _load(
         url_keys: dict[str, str | None] = {}
         diagnostics += duplicate_urls(builder, records, known, url_keys)
         builder.activity_keys(keys)
+        if sink is not None:
+            builder.activity_keys(stream)
+            sink(stream)
 
         gone = old.keys() - files.keys()
         if save and (dirty or gone or not old):

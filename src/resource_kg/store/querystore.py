@@ -39,6 +39,7 @@ from resource_kg.graph import PROV, QuadKey, TermTable, resource_iri
 from resource_kg.store.fingerprint import HashMemo, files_digest
 from resource_kg.store.incremental import (
     Entry,
+    Setup,
     SortedOnUse,
     StoredCatalog,
     build_entry,
@@ -139,7 +140,9 @@ def changed_records(old: Catalog, new: Catalog) -> tuple[list[str], list[str]] |
     return sorted(stale), sorted(fresh)
 
 
-def sync(catalog: StoredCatalog, previous: StoredCatalog | None = None) -> tuple[Path, str]:
+def sync(
+    catalog: StoredCatalog, previous: StoredCatalog | None = None, rebuild: Rebuild | None = None
+) -> tuple[Path, str]:
     """Bring the on-disk store in step with `catalog`; returns its folder and what was done.
 
     `previous`: the catalog this process last synced the store to, if any (see the module
@@ -152,7 +155,10 @@ def sync(catalog: StoredCatalog, previous: StoredCatalog | None = None) -> tuple
     try:
         clean = get_meta(db, "store_clean") == catalog.build_context and target.is_dir()
         if not clean:
-            catalog.store_token = _rebuild(db, catalog, target, files)
+            if rebuild is not None:  # fed while the catalog loaded
+                catalog.store_token = rebuild.finish(db, catalog, files)
+            else:
+                catalog.store_token = _rebuild(db, catalog, target, files)
             return target, "built"
         token = get_meta(db, "store_token")
         delta = None
@@ -181,23 +187,90 @@ def sync(catalog: StoredCatalog, previous: StoredCatalog | None = None) -> tuple
 
 
 def _rebuild(db: sqlite3.Connection, catalog: StoredCatalog, target: Path, files: str) -> str:
-    set_meta(db, "store_clean", "")
-    shutil.rmtree(target, ignore_errors=True)
-    tmp = target.with_name(STORE_FOLDER + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    store = ox.Store(str(tmp))
-    load_keys(store, _all_keys(catalog))
-    store.flush()
-    # The bulk loader leaves many overlapping files, each read by every lookup; compacted
-    # once (8 s at 100k resources), the stored questions run about twice as fast.
-    store.optimize()
-    del store
-    tmp.rename(target)
-    db.execute("BEGIN IMMEDIATE")
-    db.execute("DELETE FROM store_records")
-    token = _record_state(db, [], catalog.entries, catalog.build_context, files)
-    db.execute("COMMIT")
-    return token
+    with Rebuild(target) as rebuild:
+        return rebuild.finish(db, catalog, files)
+
+
+class Rebuild:
+    """A new query store written beside the old one, then swapped in.
+
+    The full refresh of a catalog with no usable store starts it before the catalog loads and
+    lets it `follow` the catalog's list of quads as records are built
+    (`incremental.load(sink=...)`): pyoxigraph's bulk loader works with the GIL released, so
+    at 100k resources its 40 s overlap the building of the records instead of following it.
+    `finish` loads what is left, so the store holds the catalog's quads however much was fed
+    before. The store is marked unclean first and the new one is written to a temporary
+    folder: a run killed at any point leaves no store or one marked for rebuilding."""
+
+    def __init__(self, target: Path) -> None:
+        db = connect(target.parent)
+        try:
+            set_meta(db, "store_clean", "")
+        finally:
+            db.close()
+        shutil.rmtree(target, ignore_errors=True)
+        self.target = target
+        self.tmp = target.with_name(STORE_FOLDER + ".tmp")
+        self.followed: Sequence[QuadKey] | None = None
+        self.fed = 0
+        self._start()
+
+    def _start(self) -> None:
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        self.store: ox.Store | None = ox.Store(str(self.tmp))
+        self.loader: BulkLoader | None = BulkLoader(self.store)
+
+    def follow(self, keys: Sequence[QuadKey]) -> None:
+        """Load the keys of a list that only grows, a full chunk at a time as it grows."""
+        assert self.loader is not None
+        if self.followed is not keys:
+            if self.followed is not None:
+                raise ValueError("a rebuild follows one list of keys")
+            self.followed = keys
+        while len(keys) - self.fed >= LOAD_CHUNK:
+            self.loader.add(keys[self.fed : self.fed + LOAD_CHUNK])
+            self.fed += LOAD_CHUNK
+
+    def finish(self, db: sqlite3.Connection, catalog: StoredCatalog, files: str) -> str:
+        """Load the rest, swap the new store in and record that it holds `catalog`; the
+        store's token. The list followed must be the catalog's quads (in any order): when
+        its length is not theirs, the store is made again from the catalog's own list."""
+        keys = _all_keys(catalog)
+        if self.followed is not None and len(self.followed) != len(keys):
+            self._abandon()
+            self._start()
+            self.followed, self.fed = keys, 0
+        self.followed = self.followed or keys
+        assert self.loader is not None and self.store is not None
+        for start in range(self.fed, len(self.followed), LOAD_CHUNK):
+            self.loader.add(self.followed[start : start + LOAD_CHUNK])
+        loader, self.loader = self.loader, None
+        loader.close()
+        self.store.flush()
+        # The bulk loader leaves many overlapping files, each read by every lookup; compacted
+        # once (8 s at 100k resources), the stored questions run about twice as fast.
+        self.store.optimize()
+        self.store = None
+        self.tmp.rename(self.target)
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("DELETE FROM store_records")
+        token = _record_state(db, [], catalog.entries, catalog.build_context, files)
+        db.execute("COMMIT")
+        return token
+
+    def _abandon(self) -> None:
+        if self.loader is not None:
+            with contextlib.suppress(Exception):
+                self.loader.close()
+        self.loader = self.store = None
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def __enter__(self) -> Rebuild:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.loader is not None:  # not finished: stop the loader, drop the half store
+            self._abandon()
 
 
 def _all_keys(catalog: StoredCatalog) -> Sequence[QuadKey]:
@@ -205,61 +278,90 @@ def _all_keys(catalog: StoredCatalog) -> Sequence[QuadKey]:
     return table.any_order() if isinstance(table, SortedOnUse) else table.keys
 
 
-def load_keys(store: ox.Store, keys: Sequence[QuadKey], chunk: int = LOAD_CHUNK) -> None:
-    """Bulk-load quads given as keys (N-Triples terms) into `store`, `chunk` at a time.
+class BulkLoader:
+    """Quads given as keys (N-Triples terms) bulk-loaded into a store by a thread, a piece at
+    a time.
 
     One `bulk_extend` of every quad held about 1.3 GB of loader buffers at 100k resources
     (3.9M quads) on top of the loaded catalog, and made a pyoxigraph object per term. Here
-    the keys are joined into N-Quads text (they already are N-Triples terms) and each chunk is
-    loaded by a thread while the next is joined: pyoxigraph parses and writes with the GIL
-    released, so the two overlap; the loader holds one chunk's buffers (≈ 170 MB more than
-    the catalog at 100k, 20 s instead of 25). The text is parsed strictly, as the terms were."""
-    chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=1)
-    failed: list[BaseException] = []
+    each piece of keys is joined into N-Quads text (they already are N-Triples terms) and
+    loaded by a thread while the caller goes on: pyoxigraph parses and writes with the GIL
+    released, so the two overlap; the loader holds one piece's buffers. The text is parsed
+    strictly, as the terms were. A failure in the thread is raised in the caller, by the
+    next `add` or by `close`."""
 
-    def work() -> None:
+    def __init__(self, store: ox.Store) -> None:
+        self.store = store
+        self.chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=1)
+        self.failed: list[BaseException] = []
+        self.thread = threading.Thread(target=self._work, name="rkg-store-load", daemon=True)
+        self.thread.start()
+
+    def _work(self) -> None:
         try:
-            while (data := chunks.get()) is not None:
-                store.bulk_load(data, ox.RdfFormat.N_QUADS)
+            while (data := self.chunks.get()) is not None:
+                self.store.bulk_load(data, ox.RdfFormat.N_QUADS)
         except BaseException as exc:  # re-raised in the caller's thread
-            failed.append(exc)
-            while chunks.get() is not None:  # let the producer finish its puts
+            self.failed.append(exc)
+            while self.chunks.get() is not None:  # let the producer finish its puts
                 pass
 
-    loader = threading.Thread(target=work, name="rkg-store-load", daemon=True)
-    loader.start()
+    def add(self, keys: Sequence[QuadKey]) -> None:
+        if self.failed:
+            self.close()
+        self.chunks.put("".join(f"{s} {p} {o} {g} .\n" for g, s, p, o in keys).encode())
+
+    def close(self) -> None:
+        """Wait for every piece to be loaded; raise what the thread failed with."""
+        if self.thread.is_alive():
+            self.chunks.put(None)
+            self.thread.join()
+        if self.failed:
+            raise self.failed[0]
+
+
+def load_keys(store: ox.Store, keys: Sequence[QuadKey], chunk: int = LOAD_CHUNK) -> None:
+    """Bulk-load quads given as keys into `store`, `chunk` at a time (see `BulkLoader`)."""
+    loader = BulkLoader(store)
     try:
         for start in range(0, len(keys), chunk):
-            if failed:
-                break
-            part = keys[start : start + chunk]
-            chunks.put("".join(f"{s} {p} {o} {g} .\n" for g, s, p, o in part).encode())
+            loader.add(keys[start : start + chunk])
     finally:
-        chunks.put(None)
-        loader.join()
-    if failed:
-        raise failed[0]
+        loader.close()
 
 
 def refresh(root: Path | str) -> tuple[Path, str]:
-    """The store folder, current: the quick path for a few edited files, else `sync(load())`."""
+    """The store folder, current: the quick path for a few edited files, else the full load
+    (which feeds a new store as it goes when there is no usable one)."""
     root = Path(root)
-    with locked(root) as folder:
-        with gc_paused():
-            done = _quick(root, folder)
+    # The collector stays paused from the load through the store's update: resumed in
+    # between, it walked the millions of objects just loaded (4 s at 100k resources).
+    with locked(root) as folder, gc_paused():
+        up = setup(root, None)
+        if not _is_clean(folder, up.context):
+            with Rebuild(folder / STORE_FOLDER) as rebuild:
+                return sync(load(root, sink=rebuild.follow), rebuild=rebuild)
+        done = _quick(root, folder, up)
         if done is not None:
             return folder / STORE_FOLDER, done
         return sync(load(root))
 
 
-def _quick(root: Path, folder: Path) -> str | None:
+def _is_clean(folder: Path, context: str) -> bool:
+    """Whether the store holds a state of the catalog made under this build context."""
+    db = connect(folder)
+    try:
+        return get_meta(db, "store_clean") == context and (folder / STORE_FOLDER).is_dir()
+    finally:
+        db.close()
+
+
+def _quick(root: Path, folder: Path, up: Setup) -> str | None:
     """Update the store from the changed record files alone, or None when that is not safe."""
-    up = setup(root, None)
     target = folder / STORE_FOLDER
     db = connect(folder)
     try:
-        clean = get_meta(db, "store_clean") == up.context and target.is_dir()
-        if not clean or get_meta(db, "build_context") != up.context:
+        if get_meta(db, "build_context") != up.context:
             return None  # before any file is read: the full load reads them all anyway
         memo = HashMemo(db)
         hashes, read = scan_hashes(root, up.paths, memo)
