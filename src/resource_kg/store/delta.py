@@ -24,15 +24,13 @@ from resource_kg.catalog import SourceLocation
 from resource_kg.errors import Diagnostic, StructureError
 from resource_kg.graph import QuadKey, TermTable, resource_iri
 from resource_kg.records import Record
+from resource_kg.store.entries import Entry, build_entry, encode_entries
 from resource_kg.store.fingerprint import hash_bytes
 from resource_kg.store.incremental import (
-    Entry,
     Setup,
     SortedOnUse,
     StoredCatalog,
-    build_entry,
     duplicate_urls,
-    encode_entries,
     read_records_of,
     setup,
 )

@@ -36,15 +36,12 @@ import pyoxigraph as ox
 
 from resource_kg.catalog import Catalog
 from resource_kg.graph import PROV, QuadKey, TermTable, resource_iri
+from resource_kg.store.entries import Entry, build_entry, decode_entries, encode_entries
 from resource_kg.store.fingerprint import HashMemo, files_digest
 from resource_kg.store.incremental import (
-    Entry,
     Setup,
     SortedOnUse,
     StoredCatalog,
-    build_entry,
-    decode_entries,
-    encode_entries,
     load,
     read_file_bytes,
     read_records_of,

@@ -15,13 +15,9 @@ import orjson
 
 from resource_kg.config import resolve_paths
 from resource_kg.records import Record
+from resource_kg.store.entries import decode_entries
 from resource_kg.store.fingerprint import HashMemo
-from resource_kg.store.incremental import (
-    decode_entries,
-    list_files,
-    read_file_bytes,
-    read_records_of,
-)
+from resource_kg.store.incremental import list_files, read_file_bytes, read_records_of
 from resource_kg.store.state import connect
 
 

@@ -30,14 +30,9 @@ import orjson
 from resource_kg.catalog import Catalog, SourceLocation
 from resource_kg.graph import RDF, RDFS, GraphBuilder, Graphs, QuadKey, QuadTable, resource_iri
 from resource_kg.records import Record
+from resource_kg.store.entries import Entry, build_entry
 from resource_kg.store.fingerprint import HashMemo
-from resource_kg.store.incremental import (
-    Entry,
-    StoredCatalog,
-    build_entry,
-    read_records_of,
-    setup,
-)
+from resource_kg.store.incremental import StoredCatalog, read_records_of, setup
 from resource_kg.store.reading import Scan, edited_files, kept_records
 from resource_kg.store.state import connect, gc_paused, get_meta, locked, set_meta, transaction
 from resource_kg.tagging import Tagger
