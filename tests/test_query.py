@@ -10,6 +10,7 @@ import csv
 import datetime as dt
 import io
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -549,6 +550,39 @@ def test_cli_errors_are_one_line_with_status_2(catalog_dir: Path) -> None:
         [*RKG, "query", "populaton", str(catalog_dir)], capture_output=True, text=True
     )
     assert proc.returncode == 2 and "did you mean population" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["population"], "needs parameter 'population'"),
+        (["population", "-p", "population=homeles people"], "closest"),
+        (["whats-new", "-p", "since=last week"], "not a date"),
+        (["related", "-p", "resource=not an id"], "neither a resource id"),
+    ],
+)
+def test_a_wrong_parameter_is_reported_before_the_store_is_built(
+    catalog_dir: Path, tmp_path: Path, args: list[str], message: str
+) -> None:
+    cache = tmp_path / "cache"
+    proc = subprocess.run(
+        [*RKG, "query", args[0], str(catalog_dir), *args[1:]],
+        capture_output=True, text=True, env={**os.environ, "RKG_CACHE_DIR": str(cache)},
+    )  # fmt: skip
+    assert proc.returncode == 2 and message in proc.stderr, proc.stderr
+    assert not cache.exists() or not any(cache.iterdir()), "the store was built first"
+    # the same command with a good value builds the store and answers
+    good = {
+        "population": ["-p", "population=PEH"],
+        "whats-new": ["-p", "since=2020-01-01"],
+        "related": ["-p", "resource=r1"],
+    }
+    proc = subprocess.run(
+        [*RKG, "query", args[0], str(catalog_dir), *good[args[0]], "--format", "csv"],
+        capture_output=True, text=True, env={**os.environ, "RKG_CACHE_DIR": str(cache)},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert any(cache.iterdir())
 
 
 # ---------------------------------------------------------------- injection

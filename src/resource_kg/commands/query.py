@@ -32,6 +32,7 @@ from resource_kg.query import (
     Result,
     StoredQuery,
     Value,
+    check_params,
     find_query,
     load_context,
     load_queries,
@@ -303,6 +304,7 @@ def query_command(
         assert name is not None
         query = find_query(load_queries(ctx.paths.queries), name)
     params = _parse_params(pairs)
+    check_params(query, params, ctx.lexicon)  # before a store or a build is touched
     runner: Engine
     if endpoint:
         wait = DEFAULT_TIMEOUT if timeout is None else timeout
