@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import Future
+from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
 
@@ -337,7 +338,11 @@ def test_a_reload_ends_the_validation_under_way_before_it_loads(tmp_path: Path) 
         real = watcher.loader
 
         def loader(*args: Any) -> Any:
-            seen.append(child.is_alive())  # as the load begins
+            # As the load begins: has the child ended? Its sentinel says so whichever thread
+            # reaped it. `is_alive()` can say True for a moment after the validation thread's
+            # own join reaped it (the next waitpid fails before that thread records the exit
+            # code), which once failed this test with the child already dead.
+            seen.append(not wait([child.sentinel], 0))
             return real(*args)
 
         watcher.loader = loader
