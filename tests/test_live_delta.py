@@ -19,7 +19,7 @@ import pytest
 
 from resource_kg import Catalog
 from resource_kg.site import pages as site_pages
-from resource_kg.store import delta, incremental
+from resource_kg.store import delta, incremental, scanning
 from resource_kg.store.fingerprint import HashMemo
 from resource_kg.store.querystore import changed_records
 from resource_kg.store.state import connect, store_dir
@@ -164,7 +164,7 @@ def test_a_load_told_which_files_changed_equals_a_fresh_load(
         previous = told
     (folder / "sub").mkdir()
     names = {"data/resources/sub"}
-    assert incremental.scan_changed(root, told.paths, _memo(root), told.file_hashes, names) is None
+    assert scanning.scan_changed(root, told.paths, _memo(root), told.file_hashes, names) is None
 
 
 def test_a_catalog_made_from_the_version_before_equals_a_fresh_load(

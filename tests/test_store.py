@@ -24,7 +24,7 @@ from resource_kg import Catalog
 from resource_kg.errors import QueryError
 from resource_kg.query import EmbeddedEngine, load_queries, run_stored
 from resource_kg.store import answers as answers_module
-from resource_kg.store import incremental, querystore
+from resource_kg.store import incremental, querystore, scanning
 from resource_kg.store.fingerprint import RACY_NS, code_fingerprint, files_digest
 from resource_kg.store.state import connect, locked, store_dir
 from resource_kg.validate import FORMATS, validate
@@ -398,7 +398,7 @@ def test_file_listing_equals_record_files(tmp_path: Path) -> None:
     for name in (*names, *dotted, "n.txt", "sub0/w.json"):
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text("id: x\n", encoding="utf-8")
-    pairs = incremental.list_files(folder, tmp_path)
+    pairs = scanning.list_files(folder, tmp_path)
     listed = [tmp_path / shown for shown, _path in pairs]
     assert listed == record_files(folder)
     assert [Path(path) for _shown, path in pairs] == listed

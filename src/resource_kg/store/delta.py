@@ -31,9 +31,9 @@ from resource_kg.store.incremental import (
     SortedOnUse,
     StoredCatalog,
     duplicate_urls,
-    read_records_of,
     setup,
 )
+from resource_kg.store.scanning import read_records_of
 from resource_kg.store.state import connect, get_meta, locked, transaction
 from resource_kg.tagging import Tagger
 from resource_kg.validate import Parts

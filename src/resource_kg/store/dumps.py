@@ -36,8 +36,9 @@ from resource_kg.graph import PREFIXES, QuadKey, url_key
 from resource_kg.records import Record
 from resource_kg.store.entries import Entry, build_entry
 from resource_kg.store.fingerprint import HashMemo
-from resource_kg.store.incremental import StoredCatalog, duplicate_urls, read_records_of, setup
+from resource_kg.store.incremental import StoredCatalog, duplicate_urls, setup
 from resource_kg.store.reading import Scan, edited_files, kept_records
+from resource_kg.store.scanning import read_records_of
 from resource_kg.store.state import connect, gc_paused, get_meta, locked, set_meta, transaction
 from resource_kg.tagging import Tagger
 

@@ -43,11 +43,10 @@ from resource_kg.store.incremental import (
     SortedOnUse,
     StoredCatalog,
     load,
-    read_file_bytes,
-    read_records_of,
     setup,
 )
 from resource_kg.store.reading import scan_hashes
+from resource_kg.store.scanning import read_file_bytes, read_records_of
 from resource_kg.store.state import connect, gc_paused, get_meta, locked, set_meta
 from resource_kg.tagging import Tagger
 

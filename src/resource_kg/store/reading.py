@@ -17,12 +17,12 @@ from resource_kg.config import resolve_paths
 from resource_kg.records import Record
 from resource_kg.store.entries import decode_entries
 from resource_kg.store.fingerprint import HashMemo
-from resource_kg.store.incremental import list_files, read_file_bytes, read_records_of
+from resource_kg.store.scanning import list_files, read_file_bytes, read_records_of
 from resource_kg.store.state import connect
 
 
 def scan_hashes(root: Path, paths: Any, memo: HashMemo) -> tuple[dict[str, str], dict[str, bytes]]:
-    """What `incremental.scan` yields, gathered: every record file's hash (in the catalog's
+    """What `scanning.scan` yields, gathered: every record file's hash (in the catalog's
     order), and the bytes of those it read (the quick paths build from these without reading
     them twice)."""
     listed = list_files(paths.resources, root)

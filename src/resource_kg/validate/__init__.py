@@ -70,7 +70,6 @@ if TYPE_CHECKING:
     from resource_kg.validate.engine import (
         DEFAULT_BATCH,
         Progress,
-        default_workers,
         fast_results,
         sparql_results,
     )
@@ -108,7 +107,6 @@ _WHERE = {
     "cache_file": "cache",
     "check_rows": "sparql",
     "curie": "terms",
-    "default_workers": "engine",
     "fast_results": "engine",
     "focus_from_keys": "focus",
     "focus_nodes": "focus",
@@ -146,7 +144,6 @@ __all__ = [
     "cache_file",
     "check_rows",
     "curie",
-    "default_workers",
     "fast_results",
     "focus_from_keys",
     "focus_nodes",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import multiprocessing
-import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from rdflib.term import Node
 from resource_kg.catalog import Catalog
 from resource_kg.graph import QuadKey, resource_iri
 from resource_kg.store.fingerprint import code_fingerprint
+from resource_kg.store.forked import default_workers
 from resource_kg.validate.cache import ResultCache
 from resource_kg.validate.focus import focus_from_keys, focus_nodes, owners
 from resource_kg.validate.parts import Parts, parts_of, record_digest
@@ -117,14 +117,6 @@ def _run_batch(rids: list[str]) -> list[tuple[str, list[RawResult]]]:
     for r in found:
         by_focus[r.focus].append(r)
     return [(rid, by_focus.get(iri, [])) for rid, iri in iris.items()]
-
-
-def default_workers() -> int:
-    """Worker processes for batches: RKG_WORKERS, else up to 2 (one per core)."""
-    env = os.environ.get("RKG_WORKERS", "")
-    if env.isdigit() and int(env) > 0:
-        return int(env)
-    return max(1, min(2, os.cpu_count() or 1))
 
 
 @dataclass

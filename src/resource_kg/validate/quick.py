@@ -32,8 +32,9 @@ from resource_kg.graph import RDF, RDFS, GraphBuilder, Graphs, QuadKey, QuadTabl
 from resource_kg.records import Record
 from resource_kg.store.entries import Entry, build_entry
 from resource_kg.store.fingerprint import HashMemo
-from resource_kg.store.incremental import StoredCatalog, read_records_of, setup
+from resource_kg.store.incremental import StoredCatalog, setup
 from resource_kg.store.reading import Scan, edited_files, kept_records
+from resource_kg.store.scanning import read_records_of
 from resource_kg.store.state import connect, gc_paused, get_meta, locked, set_meta, transaction
 from resource_kg.tagging import Tagger
 from resource_kg.validate.cache import ResultCache
