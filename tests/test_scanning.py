@@ -6,10 +6,8 @@ same rows kept in the store, the same error at the same file. Catalogs are inven
 from __future__ import annotations
 
 import datetime as dt
-import io
 import os
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -22,8 +20,7 @@ import pytest
 
 from resource_kg.errors import StructureError
 from resource_kg.store import forked, incremental, scanning
-from resource_kg.store.blocks import serialize_ttl
-from resource_kg.store.dumps import TurtleElsewhere, write_recording
+from resource_kg.store.dumps import write_recording
 from resource_kg.store.entries import build_entry
 from resource_kg.store.fingerprint import HashMemo
 from resource_kg.tagging import Tagger
@@ -247,7 +244,7 @@ def test_nothing_is_forked_while_another_thread_runs() -> None:
         thread.join()
 
 
-# ---------------------------------------------------------------- the Turtle dump by a child
+# ---------------------------------------------------------------- the dumps after a forked load
 
 
 def _dumps(
@@ -268,7 +265,7 @@ def _dumps(
     return {"files": files, **kept}
 
 
-def test_the_turtle_written_by_a_child_equals_the_plain_build(
+def test_the_dumps_after_a_forked_load_equal_the_plain_build(
     yaml_catalog: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert forked.can_fork()
@@ -276,30 +273,3 @@ def test_the_turtle_written_by_a_child_equals_the_plain_build(
     shared = _dumps(yaml_catalog, tmp_path / "c2", tmp_path / "d2", 2, monkeypatch)
     assert plain["ttl_blocks"] and shared == plain
     assert sorted(plain["files"]) == ["catalog.sha256", "catalog.trig", "catalog.ttl"]
-
-
-def test_a_killed_turtle_child_leaves_the_turtle_to_the_caller(
-    yaml_catalog: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    catalog, _rows = _load(yaml_catalog, tmp_path / "c", 2, monkeypatch)
-    table = catalog.quad_table
-    owned = {s for s, _p, _o in table.triple_keys()}
-    plain: list[tuple[Any, bytes]] = []
-    expected = io.BytesIO()
-    serialize_ttl(table.triple_keys(), table.table, expected, lambda n, b: plain.append((n, b)))
-    for kill in (False, True):
-        got: list[tuple[Any, bytes]] = []
-        out = io.BytesIO()
-
-        def keep(name: Any, body: bytes, into: list[tuple[Any, bytes]] = got) -> None:
-            into.append((name, body))
-
-        with TurtleElsewhere(tmp_path, table, owned) as turtle:
-            child = turtle.split._children[1]
-            assert child is not None and child.pid is not None
-            if kill:
-                os.kill(child.pid, signal.SIGKILL)
-            turtle.finish(out, keep)
-            assert turtle.by_child is not kill
-        assert out.getvalue() == expected.getvalue() and got == plain, kill
-    assert not [p for p in tmp_path.iterdir() if p.is_file()]  # no temporary file left

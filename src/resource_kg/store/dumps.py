@@ -1,11 +1,12 @@
 """catalog.trig and catalog.ttl written from serialized blocks the store keeps per record file.
 
 pyoxigraph's sorted output is one block per (graph, subject) in TriG and per subject in
-Turtle (`store.blocks`). A store-backed build (`write_recording`) cuts pyoxigraph's output into these blocks as it writes
-it and keeps the blocks of each record's subjects, with a summary of each record file (its
-ids, url keys, content warnings, subjects and quad count). After a few edits `quick_build`
-serializes only the edited files' records with pyoxigraph and copies every other block as
-bytes, merged in the same sorted order: the files are byte-identical to a full write.
+Turtle (`store.blocks`). A store-backed build (`write_recording`) cuts pyoxigraph's output
+into these blocks as it writes it and keeps the blocks of each record's subjects, with a
+summary of each record file (its ids, url keys, content warnings, subjects and quad count).
+After a few edits `quick_build` serializes only the edited files' records with pyoxigraph and
+copies every other block as bytes, merged in the same sorted order: the files are
+byte-identical to a full write.
 
 Anything it cannot vouch for goes to the full path: another build context, record files or
 ids that appeared or vanished, more than `QUICK_LIMIT` edited files, a subject that two record
@@ -16,11 +17,8 @@ SQLite transaction, and the outputs are written atomically afterwards.
 from __future__ import annotations
 
 import datetime as dt
-import mmap
-import os
 import sqlite3
-import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +35,6 @@ from resource_kg.records import Record
 from resource_kg.store.blocks import NotSplittable, pieces, serialize_trig, serialize_ttl
 from resource_kg.store.entries import Entry, build_entry
 from resource_kg.store.fingerprint import HashMemo
-from resource_kg.store.forked import ForkedParts, default_workers
 from resource_kg.store.incremental import StoredCatalog, duplicate_urls, setup
 from resource_kg.store.reading import Scan, edited_files, kept_records
 from resource_kg.store.scanning import read_records_of
@@ -153,12 +150,9 @@ def write_recording(catalog: StoredCatalog, out: Path | str) -> list[Path]:
                 db.execute(f"DELETE FROM {name}")  # noqa: S608 - fixed table names
             trig = _Rows(db, _INSERT_TRIG, pairs, True)
             ttl = _Rows(db, _INSERT_TTL, set(owner) if ok else set(), False)
-            with (
-                atomic_outputs(written, out / MANIFEST) as (trig_out, ttl_out),
-                TurtleElsewhere(out, table, ttl.owned) as turtle,
-            ):
+            with atomic_outputs(written, out / MANIFEST) as (trig_out, ttl_out):
                 serialize_trig(keys, table.table, trig_out, trig.keep)
-                turtle.finish(ttl_out, ttl.keep)
+                serialize_ttl(table.triple_keys(), table.table, ttl_out, ttl.keep)
             if ok:
                 trig.done()
                 ttl.done()
@@ -167,69 +161,6 @@ def write_recording(catalog: StoredCatalog, out: Path | str) -> list[Path]:
     finally:
         db.close()
     return written
-
-
-class TurtleElsewhere:
-    """catalog.ttl serialized by a forked child while the caller writes catalog.trig.
-
-    Both dumps come from the same sorted keys and neither reads the other; in one process a
-    fresh build writes them one after the other (≈ 9 s each at 100k, in Python: a term
-    lookup per quad and the block cutter). The child writes pyoxigraph's Turtle and, one
-    after another, the blocks `owned` subjects keep, into two unnamed temporary files beside
-    the output; `finish` copies the Turtle into the caller's output (hashed there for the
-    manifest, as any output) and hands the blocks to `keep` in order. When the child did not
-    finish (killed, or the output does not cut into blocks), `finish` serializes here: the
-    same bytes, and the same error where there is one. With RKG_WORKERS=1 nothing is forked."""
-
-    def __init__(self, folder: Path, table: Any, owned: set[Any]) -> None:
-        self.table, self.owned = table, owned
-        self.text = tempfile.TemporaryFile(dir=folder)  # noqa: SIM115 - closed on leaving
-        self.blocks = tempfile.TemporaryFile(dir=folder)  # noqa: SIM115 - closed on leaving
-        self.split = ForkedParts([0, 1], self._work, min(2, default_workers()))
-        #: Whether `finish` took the child's Turtle (False: serialized here).
-        self.by_child = False
-
-    def _work(self, _item: int) -> bytes | None:
-        """In the child: the Turtle and the kept blocks written; their (subject, length)."""
-        kept: list[tuple[str, int]] = []
-        with (
-            os.fdopen(os.dup(self.text.fileno()), "wb") as text,
-            os.fdopen(os.dup(self.blocks.fileno()), "wb") as blocks,
-        ):
-
-            def keep(name: Any, body: bytes) -> None:
-                if name in self.owned:
-                    kept.append((name, len(body)))
-                    blocks.write(body)
-
-            serialize_ttl(self.table.triple_keys(), self.table.table, text, keep)
-        return orjson.dumps(kept)
-
-    def finish(self, out: IO[bytes], keep: Callable[[Any, bytes], None]) -> None:
-        got = self.split.results(1) if len(self.split.parts) > 1 else []
-        self.by_child = bool(got)
-        if not got:
-            serialize_ttl(self.table.triple_keys(), self.table.table, out, keep)
-            return
-        self.text.seek(0)
-        while chunk := self.text.read(1 << 20):
-            out.write(chunk)
-        kept = orjson.loads(got[0])
-        if not kept:
-            return  # no block is kept (mmap refuses an empty file)
-        at = 0
-        with mmap.mmap(self.blocks.fileno(), 0, access=mmap.ACCESS_READ) as view:
-            for name, size in kept:
-                keep(name, view[at : at + size])
-                at += size
-
-    def __enter__(self) -> TurtleElsewhere:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.split.close()
-        self.text.close()
-        self.blocks.close()
 
 
 _INSERT_TRIG = "INSERT INTO trig_blocks (graph, subject, body) VALUES (?, ?, ?)"
