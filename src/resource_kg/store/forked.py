@@ -52,9 +52,9 @@ class _Child:
 class ForkedParts(Generic[T]):
     """`items` in `parts` contiguous parts; a forked child does `work` on each part but the
     first (`first` times as long as each other part: the caller's, who has the children's
-    results to take in as well). `work` returns an item's result as bytes, or None to stop its child there (the
-    caller then does that item and the rest of the part itself). Use as a context manager:
-    leaving kills and reaps children whose results were not taken."""
+    results to take in as well). `work` returns an item's result as bytes, or None to stop
+    its child there (the caller then does that item and the rest of the part itself). Use
+    as a context manager: leaving kills and reaps children whose results were not taken."""
 
     def __init__(
         self,

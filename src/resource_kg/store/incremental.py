@@ -259,7 +259,10 @@ def _load(
             listed = None
         if listed is not None:
             source = ((shown, sha, data, None) for shown, sha, data in listed)
-        elif not old and sink is None:  # every file to read and build: shared with children
+        elif not old and sink is None:
+            # Every file to read and build: shared with forked children. Not while a new
+            # query store is fed (`sink`): its loader thread already has the other core, and
+            # forked there the first answer of a fresh 100k catalog took 220 s against 208 s.
             source = forked_scan(root, paths, memo, builder, lexicon, pool, texts)
         else:
             source = ((shown, sha, data, None) for shown, sha, data in scan(root, paths, memo))
